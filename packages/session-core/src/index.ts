@@ -1,0 +1,41 @@
+export { type Clock, MAX_TIMER_DELAY_MS, SYSTEM_CLOCK, unrefTimeout } from "./clock.js";
+export type { SessionErrorCode } from "./errors.js";
+export {
+  InvalidMetadataError,
+  InvalidSessionIdError,
+  isSessionError,
+  SessionError,
+  SessionExistsError,
+  SessionLimitReachedError,
+  StoreClosedError,
+  StoreUnavailableError,
+} from "./errors.js";
+export { runGuarded } from "./guard.js";
+export type { LogEntry, LogLevel, SendLog } from "./logger.js";
+export { defaultSendLog, describeError, log, silentSendLog } from "./logger.js";
+export type { ValidatedMetadata } from "./metadata.js";
+export { parseMetadata, validateMetadata } from "./metadata.js";
+export type { ResolvedSessionManagerOptions, SessionManagerOptions } from "./options.js";
+export { DEFAULT_SESSION_MANAGER_OPTIONS, resolveOptions } from "./options.js";
+export { ownerMatches } from "./owner.js";
+export type { EndReason, JsonValue, SessionMetadata, SessionRecord } from "./session.js";
+export { assertValidSessionId, generateSessionId, isValidSessionId } from "./session-id.js";
+export type {
+  ExpirationHandler,
+  OwnerOptions,
+  SessionManagerEventName,
+  SessionManagerEvents,
+} from "./session-manager.js";
+export { SessionManager } from "./session-manager.js";
+export type {
+  CreateOptions,
+  CreateOutcome,
+  DeleteOptions,
+  LookupOptions,
+  SessionLookup,
+  SessionStore,
+  SessionStoreListener,
+  SweepResult,
+  TouchOptions,
+} from "./session-store.js";
+export { TypedEvents } from "./typed-events.js";

@@ -1,0 +1,2 @@
+export type { SessionStoreFactory } from "./describe-session-store.js";
+export { describeSessionStore } from "./describe-session-store.js";

@@ -1,0 +1,146 @@
+import {
+  type CreateOptions,
+  type CreateOutcome,
+  type DeleteOptions,
+  type LookupOptions,
+  ownerMatches,
+  type SessionLookup,
+  type SessionRecord,
+  type SessionStore,
+  type SessionStoreListener,
+  StoreClosedError,
+  type SweepResult,
+  type TouchOptions,
+} from "@mcp-sessions/session-core";
+
+/** Records handed out per page of `list`, small enough that 300 sessions take several pages. */
+const PAGE_SIZE = 64;
+
+/**
+ * The contract in its plainest form, to check the suite itself: every operation is a linear
+ * scan of a Map, so its correctness is easy to see. Signals are delivered on a later macrotask,
+ * as a networked store would, so the suite is proven not to assume synchronous delivery.
+ * Not for production: sweeps and counts cost O(n).
+ */
+export class ReferenceSessionStore implements SessionStore {
+  readonly #sessions = new Map<string, SessionRecord>();
+  readonly #listeners = new Set<SessionStoreListener>();
+  #closed = false;
+
+  async create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
+    this.#assertOpen();
+    if (this.#sessions.has(record.id)) return "exists";
+    const { maxSessions } = options;
+    if (maxSessions !== undefined && this.#liveCount(Date.now()) >= maxSessions) return "full";
+    this.#sessions.set(record.id, structuredClone(record));
+    return "created";
+  }
+
+  async get(id: string, options: LookupOptions): Promise<SessionLookup> {
+    this.#assertOpen();
+    return this.#lookup(id, options);
+  }
+
+  async touch(id: string, options: TouchOptions): Promise<SessionLookup> {
+    this.#assertOpen();
+    const lookup = this.#lookup(id, options);
+    if (lookup.status !== "found") return lookup;
+    const { now, ttl, maxLifetime } = options;
+    const session: SessionRecord = {
+      ...lookup.session,
+      lastAccessedAt: now,
+      expiresAt: Math.min(now + ttl, lookup.session.createdAt + maxLifetime),
+    };
+    this.#sessions.set(id, session);
+    return { status: "found", session: structuredClone(session) };
+  }
+
+  async delete(id: string, options: DeleteOptions): Promise<boolean> {
+    this.#assertOpen();
+    const session = this.#sessions.get(id);
+    // Past its deadline the session has expired: the sweep claims it, not a delete.
+    if (session === undefined || session.expiresAt <= options.now) return false;
+    this.#sessions.delete(id);
+    this.#deliver((listener) => listener.ended(id, "destroyed"));
+    return true;
+  }
+
+  async count(now: number): Promise<number> {
+    this.#assertOpen();
+    return this.#liveCount(now);
+  }
+
+  async *list(now: number): AsyncIterable<SessionRecord> {
+    this.#assertOpen();
+    const live = [...this.#sessions.values()].filter((session) => session.expiresAt > now);
+    for (let start = 0; start < live.length; start += PAGE_SIZE) {
+      // A page boundary is where a networked store would await its next round trip.
+      await Promise.resolve();
+      for (const session of live.slice(start, start + PAGE_SIZE)) yield structuredClone(session);
+    }
+  }
+
+  async clear(): Promise<number> {
+    this.#assertOpen();
+    const removed = this.#sessions.size;
+    this.#sessions.clear();
+    return removed;
+  }
+
+  async sweep(now: number): Promise<SweepResult> {
+    this.#assertOpen();
+    const due = [...this.#sessions.values()].filter((session) => session.expiresAt <= now);
+    for (const { id } of due) {
+      this.#sessions.delete(id);
+      this.#deliver((listener) => {
+        listener.expired(id);
+        listener.ended(id, "expired");
+      });
+    }
+    return { claimed: due.length };
+  }
+
+  subscribe(listener: SessionStoreListener): () => void {
+    // Wrapped, so that one listener object subscribed twice is two subscriptions.
+    const subscription: SessionStoreListener = {
+      expired: (id) => listener.expired(id),
+      ended: (id, reason) => listener.ended(id, reason),
+    };
+    this.#listeners.add(subscription);
+    return () => {
+      this.#listeners.delete(subscription);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+  }
+
+  #lookup(id: string, { now, owner }: LookupOptions): SessionLookup {
+    const session = this.#sessions.get(id);
+    if (session === undefined || session.expiresAt <= now) return { status: "missing" };
+    if (!ownerMatches(session.owner, owner)) return { status: "foreign" };
+    return { status: "found", session: structuredClone(session) };
+  }
+
+  #liveCount(now: number): number {
+    let live = 0;
+    for (const session of this.#sessions.values()) if (session.expiresAt > now) live += 1;
+    return live;
+  }
+
+  #deliver(signal: (listener: SessionStoreListener) => void): void {
+    const listeners = [...this.#listeners];
+    setImmediate(() => {
+      for (const listener of listeners) {
+        // Only those still subscribed when the signal goes out receive it.
+        if (this.#listeners.has(listener)) signal(listener);
+      }
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError("ReferenceSessionStore");
+  }
+}
