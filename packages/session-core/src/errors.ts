@@ -8,6 +8,7 @@ export type SessionErrorCode =
   | "SESSION_LIMIT_REACHED"
   | "INVALID_METADATA"
   | "STORE_UNAVAILABLE"
+  | "STORE_MISCONFIGURED"
   | "STORE_CLOSED";
 
 /** Base class of every error this project throws on purpose. */
@@ -62,6 +63,16 @@ export class StoreUnavailableError extends SessionError {
   }
 }
 
+/**
+ * The store's backend is reachable but set up so the store cannot keep its guarantees, such as
+ * Redis without keyspace notifications. The message names the setting and how to fix it.
+ */
+export class StoreConfigurationError extends SessionError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("STORE_MISCONFIGURED", message, options);
+  }
+}
+
 /** The manager or store was used after `close()`. */
 export class StoreClosedError extends SessionError {
   constructor(what: string) {
@@ -82,5 +93,6 @@ const SESSION_ERROR_CODES: ReadonlySet<string> = new Set<SessionErrorCode>([
   "SESSION_LIMIT_REACHED",
   "INVALID_METADATA",
   "STORE_UNAVAILABLE",
+  "STORE_MISCONFIGURED",
   "STORE_CLOSED",
 ]);

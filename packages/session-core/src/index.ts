@@ -8,6 +8,7 @@ export {
   SessionExistsError,
   SessionLimitReachedError,
   StoreClosedError,
+  StoreConfigurationError,
   StoreUnavailableError,
 } from "./errors.js";
 export { runGuarded } from "./guard.js";

@@ -23,8 +23,9 @@ export interface SessionManagerOptions {
    */
   cleanupInterval?: number;
   /**
-   * Whether this instance sweeps for expired sessions and runs the expiration handler.
-   * When `false`, expired sessions still read as missing; another instance, or nobody, sweeps.
+   * Whether this instance runs the sweep timer. When `false`, expired sessions still read as
+   * missing, and another instance sweeps. A store that claims expiries on its own (the Redis
+   * store, on a keyspace event) still delivers claims here, and the handler then runs here.
    * @default true
    */
   enabled?: boolean;

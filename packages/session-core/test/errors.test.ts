@@ -7,6 +7,7 @@ import {
   SessionExistsError,
   SessionLimitReachedError,
   StoreClosedError,
+  StoreConfigurationError,
   StoreUnavailableError,
 } from "../src/index.js";
 
@@ -18,6 +19,7 @@ describe("errors", () => {
     [new InvalidMetadataError("bad metadata"), "INVALID_METADATA", "InvalidMetadataError"],
     [new StoreUnavailableError("down"), "STORE_UNAVAILABLE", "StoreUnavailableError"],
     [new StoreClosedError("Thing"), "STORE_CLOSED", "StoreClosedError"],
+    [new StoreConfigurationError("no Ex"), "STORE_MISCONFIGURED", "StoreConfigurationError"],
   ];
 
   it.each(ours)("%s has its code and class name", (error, code, name) => {
@@ -49,6 +51,7 @@ describe("errors", () => {
       "INVALID_SESSION_ID",
       "SESSION_LIMIT_REACHED",
       "STORE_UNAVAILABLE",
+      "STORE_MISCONFIGURED",
       "STORE_CLOSED",
     ]) {
       expect(isSessionError(Object.assign(new Error("x"), { code }))).toBe(true);

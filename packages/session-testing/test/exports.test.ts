@@ -1,6 +1,35 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import * as api from "../src/index.js";
+import * as redis from "../src/redis/index.js";
 
 it("exports describeSessionStore and nothing else at runtime", () => {
   expect(Object.keys(api)).toEqual(["describeSessionStore"]);
+});
+
+it("exports the Redis provisioning from ./redis, and nothing else at runtime", () => {
+  expect(Object.keys(redis).sort()).toEqual([
+    "spawnRedisServer",
+    "startRedis",
+    "startRedisCluster",
+    "startTcpProxy",
+  ]);
+});
+
+it("maps ./redis in the package's exports", () => {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  expect(manifest.exports["./redis"]).toEqual({
+    types: "./dist/redis/index.d.ts",
+    default: "./dist/redis/index.js",
+  });
+});
+
+it("keeps vitest out of ./redis, and imports testcontainers there only lazily", () => {
+  const dir = new URL("../src/redis/", import.meta.url);
+  const sources = readdirSync(dir).map((file) => readFileSync(new URL(file, dir), "utf8"));
+  expect(sources.length).toBeGreaterThan(0);
+  for (const source of sources) {
+    expect(source).not.toMatch(/from "vitest|import\("vitest/);
+    expect(source).not.toMatch(/from "testcontainers"/);
+  }
 });

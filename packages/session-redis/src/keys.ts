@@ -1,0 +1,60 @@
+/**
+ * The only place a key, channel or {hash tag} is spelled.
+ *
+ * Sessions are spread over `buckets` due indexes. A session's hash and its bucket's index share
+ * one hash tag, `{<prefix>:<bucket>}`, so every script touches a single Cluster slot:
+ *
+ *   {<prefix>:<bucket>}:s:<id>   hash of one session; PEXPIREAT at its deadline
+ *   {<prefix>:<bucket>}:due      sorted set, member = id, score = expiresAt
+ *   <prefix>:events              pub/sub channel: "d:<id>" destroyed, "e:<id>" expired
+ *
+ * An id is only ever a key suffix or a sorted-set member, never part of a pattern.
+ */
+export class KeyLayout {
+  readonly prefix: string;
+  readonly buckets: number;
+  readonly channel: string;
+  readonly #tagPrefix: string;
+
+  constructor(prefix: string, buckets: number) {
+    this.prefix = prefix;
+    this.buckets = buckets;
+    this.channel = `${prefix}:events`;
+    this.#tagPrefix = `{${prefix}:`;
+  }
+
+  /** The bucket of an id: FNV-1a of its characters, modulo `buckets`. */
+  bucketOf(id: string): number {
+    let hash = 0x811c9dc5;
+    for (let index = 0; index < id.length; index++) {
+      hash ^= id.charCodeAt(index);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return (hash >>> 0) % this.buckets;
+  }
+
+  session(id: string, bucket = this.bucketOf(id)): string {
+    return `${this.#tagPrefix}${bucket}}:s:${id}`;
+  }
+
+  due(bucket: number): string {
+    return `${this.#tagPrefix}${bucket}}:due`;
+  }
+
+  allDue(): string[] {
+    return Array.from({ length: this.buckets }, (_, bucket) => this.due(bucket));
+  }
+
+  /** The session id in one of this store's session keys (as keyspace events name them), if it is one. */
+  idOfSessionKey(key: string): string | undefined {
+    if (!key.startsWith(this.#tagPrefix)) return undefined;
+    const end = key.indexOf("}:s:", this.#tagPrefix.length);
+    if (end === -1) return undefined;
+    const bucket = key.slice(this.#tagPrefix.length, end);
+    const id = key.slice(end + 4);
+    // Only a key this layout would have written counts; anything else under the prefix is not ours.
+    return id.length > 0 && this.session(id) === key && String(this.bucketOf(id)) === bucket
+      ? id
+      : undefined;
+  }
+}

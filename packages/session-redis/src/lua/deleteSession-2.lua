@@ -1,0 +1,22 @@
+--[[
+  Removes a live session and announces it, so every instance hears "ended". A session already
+  past its deadline expired: it is left for the sweep, which claims it and runs the handler.
+
+  KEYS[1]  the session hash
+  KEYS[2]  the due index of the session's bucket
+
+  ARGV[1]  id
+  ARGV[2]  now (ms), the caller's clock
+  ARGV[3]  the store's pub/sub channel (a channel, not a key)
+  ARGV[4]  the message to publish on it
+
+  Returns  1 removed, 0 missing or expired
+]]
+local expiresAt = redis.call('HGET', KEYS[1], 'e')
+if not expiresAt or tonumber(expiresAt) <= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
