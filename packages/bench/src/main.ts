@@ -18,12 +18,20 @@ import { memoryExpiryLateness } from "./memory/expiry-lateness.js";
 import { memoryHeap } from "./memory/heap.js";
 import { memoryOperations } from "./memory/operations.js";
 import { memorySweep } from "./memory/sweep.js";
+import { redisExpiryLateness } from "./redis/expiry-lateness.js";
+import { redisMemory } from "./redis/memory.js";
+import { redisThroughput } from "./redis/throughput.js";
+import { redisTouchScaling } from "./redis/touch-scaling.js";
 
 const GROUPS: readonly BenchmarkGroup[] = [
   memoryOperations,
   memorySweep,
   memoryExpiryLateness,
   memoryHeap,
+  redisThroughput,
+  redisExpiryLateness,
+  redisMemory,
+  redisTouchScaling,
 ];
 const RESULTS_DIRECTORY = fileURLToPath(new URL("../results/", import.meta.url));
 

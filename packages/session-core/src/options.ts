@@ -18,7 +18,8 @@ export interface SessionManagerOptions {
   /**
    * Longest time between expiry sweeps, in ms: the expiration handler runs at most this late.
    * Stores that know their next deadline (the memory store) sweep at the deadline itself.
-   * Each wait is jittered by ±10% so a fleet does not sweep in lockstep. Minimum: `1`.
+   * Each wait is shortened by up to 20% at random, so a fleet does not sweep in lockstep.
+   * Minimum: `1`.
    * @default 10_000
    */
   cleanupInterval?: number;

@@ -36,6 +36,8 @@ export interface OwnerOptions {
 }
 
 const LOGGER = "session-core/manager";
+/** Sweeps follow each other no closer than this, in ms: the most a due handler waits extra. */
+const MIN_SWEEP_SPACING_MS = 20;
 
 /**
  * Creates, finds, touches and expires sessions in a `SessionStore`.
@@ -76,6 +78,11 @@ export class SessionManager {
       ended: (id, reason) => this.#track(this.#events.emit("ended", { id, reason })),
     });
     if (this.#options.enabled) this.startTTLCleanup();
+  }
+
+  /** The idle timeout in ms, as resolved from the options: integrations pace keep-alives by it. */
+  get ttl(): number {
+    return this.#options.ttl;
   }
 
   /**
@@ -308,9 +315,12 @@ export class SessionManager {
       this.#sweeping = false;
     }
     if (!this.#cleanupRunning || this.#sweepTimer) return;
-    const interval = this.#options.cleanupInterval * (0.9 + Math.random() * 0.2);
+    // Jitter only shortens the wait, so a fleet never sweeps in lockstep and never later than
+    // `cleanupInterval`.
+    const interval = this.#options.cleanupInterval * (0.8 + Math.random() * 0.2);
     const untilDue = nextDueAt === undefined ? interval : nextDueAt - this.#options.clock.now();
-    this.#armSweep(Math.max(0, Math.min(interval, untilDue)));
+    // Dense deadlines would otherwise mean a sweep per deadline; in a fleet, one per instance.
+    this.#armSweep(Math.max(MIN_SWEEP_SPACING_MS, Math.min(interval, untilDue)));
   }
 
   #track(work: Promise<void>): void {

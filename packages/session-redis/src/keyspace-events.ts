@@ -6,7 +6,7 @@ import {
   type SendLog,
   StoreConfigurationError,
 } from "@mcp-sessions/session-core";
-import type { Cluster, Redis } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type { KeyLayout } from "./keys.js";
 import type { KeyspaceEventsMode } from "./options.js";
 import { isReplyError } from "./redis-errors.js";
@@ -14,6 +14,14 @@ import { DESTROYED, EXPIRED } from "./scripts.js";
 
 const LOGGER = "session-redis/keyspace-events";
 const TOPOLOGY_EVENTS = ["refresh", "+node", "-node"] as const;
+/**
+ * A Cluster's node connections never reconnect: ioredis drops one that fails and waits for a
+ * MOVED or a slot refresh instead. A subscriber gets neither, so it reconnects by itself, with
+ * ioredis's default backoff, until its master leaves the topology and `#syncMasters` closes it.
+ */
+const CLUSTER_SUBSCRIBER_OPTIONS: Partial<RedisOptions> = {
+  retryStrategy: (times) => Math.min(times * 50, 2_000),
+};
 
 export interface StoreEventsOptions {
   readonly client: Redis | Cluster;
@@ -51,6 +59,21 @@ export class StoreEvents {
    * keyspace events are off and cannot be turned on.
    */
   async start(): Promise<void> {
+    try {
+      await this.#subscribeAll();
+    } catch (error) {
+      // Leave nothing half-subscribed behind, so a later start() begins clean.
+      await this.#release();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#release();
+  }
+
+  async #subscribeAll(): Promise<void> {
     const { client } = this.#options;
     const channelSubscriber: Redis | Cluster = client.isCluster
       ? (client as Cluster).duplicate()
@@ -66,14 +89,18 @@ export class StoreEvents {
       const cluster = client as Cluster;
       // A failover or resharding changes the masters; follow them.
       for (const event of TOPOLOGY_EVENTS) cluster.on(event, this.#onTopologyChange);
-      await this.#syncMasters();
+      // Queued behind topology changes, never beside one: two syncs at once would both see a
+      // master unsubscribed and each subscribe it, leaking one connection.
+      const synced = this.#reconciling.then(() => this.#syncMasters());
+      // The queue only orders syncs; this one's error reaches start()'s caller through `synced`.
+      this.#reconciling = synced.catch(() => {});
+      await synced;
     } else {
       await this.#subscribeNode(client as Redis, keyeventChannel(client as Redis));
     }
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  async #release(): Promise<void> {
     for (const event of TOPOLOGY_EVENTS) this.#options.client.off(event, this.#onTopologyChange);
     await this.#reconciling;
     const connections = [...this.#nodeSubscribers.values()];
@@ -109,14 +136,23 @@ export class StoreEvents {
     await Promise.all(
       [...current]
         .filter(([key]) => !this.#nodeSubscribers.has(key))
-        .map(([, node]) => this.#subscribeNode(node, "__keyevent@0__:expired")),
+        .map(([, node]) =>
+          this.#subscribeNode(node, "__keyevent@0__:expired", CLUSTER_SUBSCRIBER_OPTIONS),
+        ),
     );
   }
 
-  /** `node` is a command connection to one server; its duplicate becomes the subscriber. */
-  async #subscribeNode(node: Redis, channel: string): Promise<void> {
+  /**
+   * `node` is a command connection to one server; its duplicate, with `overrides`, becomes the
+   * subscriber.
+   */
+  async #subscribeNode(
+    node: Redis,
+    channel: string,
+    overrides: Partial<RedisOptions> = {},
+  ): Promise<void> {
     if (this.#options.mode === "configure") await ensureKeyspaceEvents(node);
-    const subscriber = node.duplicate();
+    const subscriber = node.duplicate(overrides);
     this.#nodeSubscribers.set(address(node), subscriber);
     subscriber.on("message", (_channel: string, key: string) => {
       const id = this.#options.keys.idOfSessionKey(key);

@@ -38,13 +38,22 @@ export async function withDeadline<T>(
     return await Promise.race([work, deadline]);
   } catch (error) {
     work.catch(() => {});
-    if (isSessionError(error)) throw error;
-    throw new StoreUnavailableError(`Redis failed on ${what}: ${describe(error)}`, {
-      cause: error,
-    });
+    throw toStoreError(what, error);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The error a failed Redis call rejects with: our own errors as they are, anything else (a
+ * refused connection, ioredis giving up on retries, a reply error) as `StoreUnavailableError`
+ * with the cause attached.
+ */
+export function toStoreError(what: string, error: unknown): Error {
+  if (isSessionError(error)) return error;
+  return new StoreUnavailableError(`Redis failed on ${what}: ${describe(error)}`, {
+    cause: error,
+  });
 }
 
 /** The error a call after `close()` gets. */

@@ -6,6 +6,7 @@ import {
   describeError,
   type EndReason,
   InvalidMetadataError,
+  isSessionError,
   type LookupOptions,
   log,
   type SessionLookup,
@@ -14,6 +15,7 @@ import {
   type SessionStoreListener,
   type SweepResult,
   type TouchOptions,
+  unrefTimeout,
 } from "@mcp-sessions/session-core";
 import { type Cluster, Redis } from "ioredis";
 import { KeyLayout } from "./keys.js";
@@ -23,11 +25,13 @@ import {
   type ResolvedRedisSessionStoreOptions,
   resolveOptions,
 } from "./options.js";
-import { closedError, withDeadline } from "./redis-errors.js";
+import { closedError, toStoreError, withDeadline } from "./redis-errors.js";
 import { SessionScripts } from "./scripts.js";
 import { sweepBuckets } from "./sweeper.js";
 
 const LOGGER = "session-redis/store";
+/** Wait before subscribing again after Redis was unreachable at start-up, in ms. */
+const START_RETRY_MS = 1_000;
 /** Sessions removed per script call by `clear`. */
 const CLEAR_BATCH = 500;
 
@@ -53,7 +57,9 @@ export class RedisSessionStore implements SessionStore {
   readonly #events: StoreEvents;
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #ready: Promise<void>;
+  /** The latest attempt to subscribe; replaced by each retry after an outage at start-up. */
+  #ready: Promise<void>;
+  #retryTimer: NodeJS.Timeout | undefined;
   /** Cluster creates under `maxSessions` count then insert; one at a time per instance. */
   #limitedCreates: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | undefined;
@@ -89,15 +95,9 @@ export class RedisSessionStore implements SessionStore {
       onExpiredKey: (id) => this.#claimNow(id),
       onEnded: (id, reason) => this.#signalEnded(id, reason),
     });
-    this.#ready = this.#events.start();
-    // Whoever awaits ready() gets the error; this keeps it from going unhandled otherwise.
-    this.#ready.catch((error: unknown) =>
-      log(logger, {
-        level: "error",
-        logger: LOGGER,
-        data: { message: "Subscriptions failed to start", error: describeError(error) },
-      }),
-    );
+    // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE, not ioredis's
+    // own untyped error.
+    this.#ready = this.#startEvents();
   }
 
   /**
@@ -108,6 +108,36 @@ export class RedisSessionStore implements SessionStore {
    */
   ready(): Promise<void> {
     return this.#ready;
+  }
+
+  /**
+   * Subscribes, retrying every `START_RETRY_MS` while Redis is unreachable, so subscriptions come
+   * back with Redis. A misconfigured server is not retried: that needs a person.
+   */
+  #startEvents(): Promise<void> {
+    const started = this.#events.start().catch((error: unknown) => {
+      // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE.
+      throw toStoreError("start-up", error);
+    });
+    // Whoever awaits ready() gets the error; this keeps it from going unhandled otherwise.
+    started.catch((error: unknown) => {
+      const outage = isSessionError(error) && error.code === "STORE_UNAVAILABLE";
+      log(this.#options.logger, {
+        level: "error",
+        logger: LOGGER,
+        data: {
+          message: outage
+            ? `Subscriptions failed to start; retrying in ${START_RETRY_MS} ms`
+            : "Subscriptions failed to start",
+          error: describeError(error),
+        },
+      });
+      if (!outage || this.#closed) return;
+      this.#retryTimer = unrefTimeout(() => {
+        if (!this.#closed) this.#ready = this.#startEvents();
+      }, START_RETRY_MS);
+    });
+    return started;
   }
 
   create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -186,7 +216,7 @@ export class RedisSessionStore implements SessionStore {
 
   sweep(now: number): Promise<SweepResult> {
     return this.#run("sweep", async () => {
-      const { claimed, saturated } = await sweepBuckets(
+      const { claimed, saturated, nextDeadline } = await sweepBuckets(
         this.#scripts,
         this.#keys.buckets,
         now,
@@ -194,7 +224,9 @@ export class RedisSessionStore implements SessionStore {
       );
       for (const id of claimed) this.#signalExpired(id);
       // More was due than one batch holds: ask to be called again at once.
-      return saturated ? { claimed: claimed.length, nextDueAt: now } : { claimed: claimed.length };
+      if (saturated) return { claimed: claimed.length, nextDueAt: now };
+      if (nextDeadline === undefined) return { claimed: claimed.length };
+      return { claimed: claimed.length, nextDueAt: nextDeadline };
     });
   }
 
@@ -212,11 +244,14 @@ export class RedisSessionStore implements SessionStore {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      clearTimeout(this.#retryTimer);
       await this.#ready.catch(() => {});
       while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
-      await this.#events.close();
       this.#listeners.clear();
-      if (this.#ownsClient) await disconnect(this.#client);
+      await Promise.all([
+        this.#events.close(),
+        this.#ownsClient ? disconnect(this.#client) : undefined,
+      ]);
     })();
     return this.#closed;
   }

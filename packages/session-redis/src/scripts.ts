@@ -104,10 +104,20 @@ export class SessionScripts {
       ...(owner === undefined ? ["0", ""] : ["1", ownerDigest(owner)]),
     );
     if (!Array.isArray(reply)) throw unexpectedReply("touchSession", reply);
-    const [status, ...fields] = reply as unknown[];
+    const [status, createdAt, expiresAt, storedOwner, metadata] = reply as unknown[];
     if (status === 0) return MISSING;
     if (status === -1) return FOREIGN;
-    const session = status === 1 ? toRecord(id, fields) : undefined;
+    // Lua's false arrives as null: the field is absent.
+    const session =
+      status === 1
+        ? toRecord(id, {
+            c: createdAt,
+            a: now,
+            e: expiresAt,
+            ...(typeof storedOwner === "string" ? { o: storedOwner } : {}),
+            ...(typeof metadata === "string" ? { m: metadata } : {}),
+          })
+        : undefined;
     if (session === undefined) throw unexpectedReply("touchSession", reply);
     return { status: "found", session };
   }
@@ -126,9 +136,21 @@ export class SessionScripts {
     throw unexpectedReply("deleteSession", reply);
   }
 
-  /** Ids in `bucket` whose deadline is at or before `now`, at most `limit`, earliest first. */
-  async due(bucket: number, now: number, limit: number): Promise<string[]> {
-    return this.#client.zrangebyscore(this.#keys.due(bucket), "-inf", now, "LIMIT", 0, limit);
+  /**
+   * Up to `limit` ids of `bucket` due at `now`, earliest first, and the deadline of the first one
+   * not due yet. Two commands, sent together: one round trip.
+   */
+  async due(
+    bucket: number,
+    now: number,
+    limit: number,
+  ): Promise<{ ids: string[]; nextDeadline: number | undefined }> {
+    const key = this.#keys.due(bucket);
+    const [ids, next] = await Promise.all([
+      this.#client.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit),
+      this.#client.zrangebyscore(key, `(${now}`, "+inf", "WITHSCORES", "LIMIT", 0, 1),
+    ]);
+    return { ids, nextDeadline: next[1] === undefined ? undefined : Number(next[1]) };
   }
 
   /** Claims the due `ids` of `bucket`; returns the ones this call won. */

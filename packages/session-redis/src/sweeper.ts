@@ -3,15 +3,17 @@ import type { SessionScripts } from "./scripts.js";
 export interface SweepOutcome {
   /** Ids whose expiry this instance claimed: it runs their expiration handler. */
   readonly claimed: readonly string[];
-  /** Some bucket had a full batch due: sweep again now rather than after the interval. */
+  /** Some bucket had a full batch due: sweep again at once rather than at the next deadline. */
   readonly saturated: boolean;
+  /** The earliest deadline still waiting, as far as the sweep read; undefined when none. */
+  readonly nextDeadline: number | undefined;
 }
 
 /**
- * One sweep over every bucket, all buckets at once: read a bounded batch of due ids, then claim
- * them in one script per bucket. Redis expires idle keys lazily (with 20k live keys, expired
- * events came 48 s late at p50), so the sweep, not the keyspace event, is what bounds lateness.
- * It also recovers every event lost while a subscriber was disconnected.
+ * One sweep over every bucket, all buckets at once: read the earliest batch of each due index,
+ * then claim the due ids in one script per bucket. Redis expires idle keys lazily (with 20k live
+ * keys, expired events came 48 s late at p50), so the sweep, not the keyspace event, is what
+ * bounds lateness. It also recovers every event lost while a subscriber was disconnected.
  */
 export async function sweepBuckets(
   scripts: SessionScripts,
@@ -21,15 +23,17 @@ export async function sweepBuckets(
 ): Promise<SweepOutcome> {
   const perBucket = await Promise.all(
     Array.from({ length: buckets }, async (_, bucket) => {
-      const due = await scripts.due(bucket, now, batchSize);
-      return {
-        claimed: await scripts.claim(bucket, due, now),
-        saturated: due.length === batchSize,
-      };
+      const { ids, nextDeadline } = await scripts.due(bucket, now, batchSize);
+      const claimed = await scripts.claim(bucket, ids, now);
+      return { claimed, saturated: ids.length === batchSize, nextDeadline };
     }),
   );
+  const deadlines = perBucket.flatMap(({ nextDeadline }) =>
+    nextDeadline === undefined ? [] : [nextDeadline],
+  );
   return {
-    claimed: perBucket.flatMap((bucket) => bucket.claimed),
-    saturated: perBucket.some((bucket) => bucket.saturated),
+    claimed: perBucket.flatMap(({ claimed }) => claimed),
+    saturated: perBucket.some(({ saturated }) => saturated),
+    nextDeadline: deadlines.length === 0 ? undefined : Math.min(...deadlines),
   };
 }

@@ -32,13 +32,18 @@ if ARGV[5] ~= '' then
     return -1
   end
 end
-redis.call('HSET', KEYS[1], 'c', ARGV[2], 'a', ARGV[3], 'e', ARGV[4])
+local fields = {'c', ARGV[2], 'a', ARGV[3], 'e', ARGV[4]}
 if ARGV[6] == '1' then
-  redis.call('HSET', KEYS[1], 'o', ARGV[7], 'h', ARGV[8])
+  fields[#fields + 1] = 'o'
+  fields[#fields + 1] = ARGV[7]
+  fields[#fields + 1] = 'h'
+  fields[#fields + 1] = ARGV[8]
 end
 if ARGV[9] == '1' then
-  redis.call('HSET', KEYS[1], 'm', ARGV[10])
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = ARGV[10]
 end
+redis.call('HSET', KEYS[1], unpack(fields))
 -- Redis key expiry is the TTL: the key disappears on time even if no instance is running.
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])

@@ -1,0 +1,131 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import {
+  describeError,
+  isSessionError,
+  log,
+  type SendLog,
+  type SessionManager,
+} from "@mcp-sessions/session-core";
+import type { McpSessionHandler } from "@mcp-sessions/session-mcp";
+
+const LOGGER = "example-server/http";
+
+/** Which session store backs the server, as `/healthz` reports it. */
+export type StoreKind = "memory" | "redis";
+
+/** What `/healthz` answers: 200 when the store answered, 503 when it did not. */
+export type HealthReport =
+  | { readonly status: "ok"; readonly store: StoreKind; readonly activeSessions: number }
+  | { readonly status: "degraded"; readonly store: StoreKind; readonly error: string };
+
+export interface RoutesOptions {
+  readonly mcp: McpSessionHandler;
+  readonly sessions: SessionManager;
+  readonly store: StoreKind;
+  /**
+   * Host names (no port) that `/mcp` accepts in the Host header, or `undefined` for any. A server
+   * bound to loopback accepts only loopback names, so a web page cannot reach it through DNS
+   * rebinding.
+   */
+  readonly allowedHostnames: readonly string[] | undefined;
+  readonly logger: SendLog;
+}
+
+/** Host names a loopback-bound server answers to. */
+export const LOOPBACK_HOSTNAMES: readonly string[] = Object.freeze([
+  "localhost",
+  "127.0.0.1",
+  "[::1]",
+]);
+
+/** `/mcp` goes to the MCP handler, `/healthz` reports the store, anything else is 404. */
+export function createRequestListener(options: RoutesOptions): RequestListener {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (path === "/mcp") {
+      serveMcp(options, req, res);
+    } else if (path === "/healthz") {
+      void serveHealth(options, req, res);
+    } else {
+      sendJson(res, 404, { error: "Not found; MCP is served at /mcp and health at /healthz" });
+    }
+  };
+}
+
+function serveMcp(options: RoutesOptions, req: IncomingMessage, res: ServerResponse): void {
+  const { allowedHostnames } = options;
+  if (allowedHostnames !== undefined && !allowedHostnames.includes(hostnameOf(req.headers.host))) {
+    // The SDK's JSON-RPC shape for a refused Host header.
+    sendJson(res, 403, {
+      jsonrpc: "2.0",
+      error: { code: -32000, message: "Invalid Host header" },
+      id: null,
+    });
+    return;
+  }
+  options.mcp(req, res).catch((error: unknown) => {
+    // The handler answers every failure itself; reaching here is a bug in it, so say so.
+    log(options.logger, {
+      level: "error",
+      logger: LOGGER,
+      data: { message: "MCP handler rejected", error: describeError(error) },
+    });
+    if (!res.headersSent) sendJson(res, 500, { error: "Internal error" });
+    else res.destroy();
+  });
+}
+
+async function serveHealth(
+  options: RoutesOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("allow", "GET, HEAD");
+    sendJson(res, 405, { error: "Method not allowed; use GET" });
+    return;
+  }
+  const report = await healthReport(options);
+  sendJson(res, report.status === "ok" ? 200 : 503, report);
+}
+
+/** Counts live sessions in the store; a store that fails to answer makes the server degraded. */
+export async function healthReport(
+  options: Pick<RoutesOptions, "sessions" | "store" | "logger">,
+): Promise<HealthReport> {
+  try {
+    const activeSessions = await options.sessions.getActiveSessionCount();
+    return { status: "ok", store: options.store, activeSessions };
+  } catch (error) {
+    log(options.logger, {
+      level: "warning",
+      logger: LOGGER,
+      data: { message: "Health check: the store did not answer", error: describeError(error) },
+    });
+    // STORE_UNAVAILABLE (Redis down or slow) or STORE_CLOSED (shutting down); never the message,
+    // which may name hosts.
+    return {
+      status: "degraded",
+      store: options.store,
+      error: isSessionError(error) ? error.code : "INTERNAL",
+    };
+  }
+}
+
+/** The host name of a Host header, without its port: `[::1]:3000` → `[::1]`. */
+function hostnameOf(host: string | undefined): string {
+  if (host === undefined) return "";
+  const lower = host.toLowerCase();
+  if (lower.startsWith("[")) return lower.slice(0, lower.indexOf("]") + 1);
+  return lower.split(":", 1)[0] ?? "";
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}

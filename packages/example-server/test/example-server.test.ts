@@ -1,0 +1,250 @@
+import { createServer, request } from "node:http";
+import { SessionManager, StoreUnavailableError, silentSendLog } from "@mcp-sessions/session-core";
+import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
+import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  type ClientCapabilities,
+  ElicitRequestSchema,
+  type ElicitResult,
+  type Progress,
+} from "@modelcontextprotocol/sdk/types.js";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  buildMcpServer,
+  createRequestListener,
+  type ExampleServer,
+  loadConfig,
+  startExampleServer,
+} from "../src/index.js";
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+  // Last opened, first closed: clients before the servers they talk to.
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+/** The example server on a free loopback port with the memory store, whatever the environment. */
+async function start(env: Record<string, string> = {}): Promise<ExampleServer> {
+  const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", ...env }));
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function connect(server: ExampleServer, capabilities: ClientCapabilities = {}) {
+  const client = new Client({ name: "example-server-test", version: "1.0.0" }, { capabilities });
+  const transport = new StreamableHTTPClientTransport(new URL(server.url));
+  await client.connect(transport);
+  cleanups.push(() => client.close());
+  return { client, transport };
+}
+
+async function health(server: ExampleServer): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(new URL("/healthz", server.url));
+  return { status: response.status, body: await response.json() };
+}
+
+describe("startExampleServer", () => {
+  it("serves tools, progress, elicitation, resources and prompts to the SDK client", async () => {
+    const server = await start();
+    expect(server.store).toBe("memory");
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/mcp`);
+    const { client, transport } = await connect(server, { elicitation: {} });
+    expect(client.getServerVersion()).toEqual({ name: "example-server", version: "0.0.0" });
+    expect(transport.sessionId).toEqual(expect.any(String));
+
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "confirm", "countdown"]);
+
+    const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
+    expect(sum.content).toEqual([{ type: "text", text: "5" }]);
+    expect(sum.structuredContent).toEqual({ sum: 5 });
+
+    const progress: Progress[] = [];
+    const countdown = await client.callTool(
+      { name: "countdown", arguments: { from: 3 } },
+      undefined,
+      { onprogress: (update) => progress.push(update) },
+    );
+    expect(countdown.content).toEqual([{ type: "text", text: "Counted down from 3: liftoff!" }]);
+    expect(progress).toEqual([
+      { progress: 1, total: 3, message: "2" },
+      { progress: 2, total: 3, message: "1" },
+      { progress: 3, total: 3, message: "0" },
+    ]);
+
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (elicit) => {
+      asked.push(elicit.params.message);
+      return { action: "accept", content: { confirmed: true } };
+    });
+    const confirmed = await client.callTool({
+      name: "confirm",
+      arguments: { question: "Deploy to production?" },
+    });
+    expect(asked).toEqual(["Deploy to production?"]);
+    expect(confirmed.isError).toBeFalsy();
+    expect(confirmed.structuredContent).toEqual({ action: "accept", confirmed: true });
+
+    const { resources } = await client.listResources();
+    expect(resources.map((resource) => resource.uri)).toEqual(["info://server"]);
+    const info = await client.readResource({ uri: "info://server" });
+    expect(info.contents).toEqual([
+      {
+        uri: "info://server",
+        mimeType: "application/json",
+        text: JSON.stringify({ name: "example-server", version: "0.0.0" }),
+      },
+    ]);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((template) => template.uriTemplate)).toEqual([
+      "greeting://{name}",
+    ]);
+    const greeting = await client.readResource({ uri: "greeting://Ada%20Lovelace" });
+    expect(greeting.contents).toEqual([
+      { uri: "greeting://Ada%20Lovelace", mimeType: "text/plain", text: "Hello, Ada Lovelace!" },
+    ]);
+
+    const { prompts } = await client.listPrompts();
+    expect(prompts.map((prompt) => prompt.name)).toEqual(["summarize"]);
+    const prompt = await client.getPrompt({
+      name: "summarize",
+      arguments: { text: "Sessions expire on time." },
+    });
+    expect(prompt.messages).toEqual([
+      {
+        role: "user",
+        content: {
+          type: "text",
+          text: "Summarize the following text in one short paragraph:\n\nSessions expire on time.",
+        },
+      },
+    ]);
+
+    expect(await health(server)).toEqual({
+      status: 200,
+      body: { status: "ok", store: "memory", activeSessions: 1 },
+    });
+    await transport.terminateSession();
+    expect(await health(server)).toEqual({
+      status: 200,
+      body: { status: "ok", store: "memory", activeSessions: 0 },
+    });
+  });
+
+  it.each([
+    ["decline", { action: "decline" }, "The user declined."],
+    ["cancel", { action: "cancel" }, "The user cancelled."],
+    [
+      "accept without confirming",
+      { action: "accept", content: { confirmed: false } },
+      "Not confirmed.",
+    ],
+  ] as const)("confirm reports %s", async (_, answer: ElicitResult, text) => {
+    const server = await start();
+    const { client } = await connect(server, { elicitation: {} });
+    client.setRequestHandler(ElicitRequestSchema, async () => answer);
+    const result = await client.callTool({ name: "confirm", arguments: { question: "Sure?" } });
+    expect(result.isError).toBeFalsy();
+    expect(result.content).toEqual([{ type: "text", text }]);
+  });
+
+  it("confirm is a tool error for a client without elicitation", async () => {
+    const server = await start();
+    const { client } = await connect(server);
+    const result = await client.callTool({ name: "confirm", arguments: { question: "Sure?" } });
+    expect(result.isError).toBe(true);
+    expect(result.content).toEqual([
+      {
+        type: "text",
+        text: "This client does not support elicitation; declare the `elicitation` capability to use `confirm`.",
+      },
+    ]);
+  });
+
+  it("refuses an initialize beyond MAX_SESSIONS with 503", async () => {
+    const server = await start({ MAX_SESSIONS: "1" });
+    await connect(server);
+    const second = new Client({ name: "example-server-test", version: "1.0.0" });
+    await expect(
+      second.connect(new StreamableHTTPClientTransport(new URL(server.url))),
+    ).rejects.toThrow(/Service Unavailable: session limit reached/);
+    expect(await health(server)).toEqual({
+      status: 200,
+      body: { status: "ok", store: "memory", activeSessions: 1 },
+    });
+  });
+
+  it("answers 404 beside /mcp and /healthz, and 405 to a POST on /healthz", async () => {
+    const server = await start();
+    const missing = await fetch(new URL("/nope", server.url));
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: "Not found; MCP is served at /mcp and health at /healthz",
+    });
+    const post = await fetch(new URL("/healthz", server.url), { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("refuses /mcp under a Host name other than loopback (DNS rebinding)", async () => {
+    const server = await start();
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(server.url, { method: "POST", headers: { host: "evil.example" } });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on("error", reject);
+      req.end("{}");
+    });
+    expect(status).toBe(403);
+  });
+
+  it("closes with a client still connected, and close() is idempotent", async () => {
+    const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1" }));
+    const client = new Client({ name: "example-server-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    await Promise.all([server.close(), server.close()]);
+    await client.close();
+    await expect(fetch(new URL("/healthz", server.url))).rejects.toThrow();
+  });
+});
+
+describe("/healthz", () => {
+  it("is 503 degraded when the store does not answer", async () => {
+    class UnreachableStore extends MemorySessionStore {
+      override count(): Promise<number> {
+        return Promise.reject(new StoreUnavailableError("Redis failed on count: ECONNREFUSED"));
+      }
+    }
+    const sessions = new SessionManager({ store: new UnreachableStore(), logger: silentSendLog });
+    const mcp = createMcpSessionHandler({ sessions, createServer: buildMcpServer });
+    const http = createServer(
+      createRequestListener({
+        mcp,
+        sessions,
+        store: "redis",
+        allowedHostnames: undefined,
+        logger: silentSendLog,
+      }),
+    );
+    cleanups.push(async () => {
+      await mcp.close();
+      await sessions.close();
+      await new Promise((resolve) => http.close(resolve));
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const address = http.address();
+    if (address === null || typeof address === "string") throw new Error("no TCP address");
+    const response = await fetch(`http://127.0.0.1:${address.port}/healthz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      status: "degraded",
+      store: "redis",
+      error: "STORE_UNAVAILABLE",
+    });
+  });
+});

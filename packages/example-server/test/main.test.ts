@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const LISTENING =
+  /^example-server listening on (http:\/\/127\.0\.0\.1:\d+\/mcp) \(store: memory\)$/;
+/** Every variable the server reads; the test's own environment (a CI `REDIS_URL`) must not leak in. */
+const CONFIG_VARIABLES = [
+  "PORT",
+  "HOST",
+  "SESSION_TTL_MS",
+  "SESSION_CLEANUP_INTERVAL_MS",
+  "MAX_SESSIONS",
+  "REDIS_URL",
+  "REDIS_PREFIX",
+  "LOG_LEVEL",
+];
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly stderr: () => string;
+}
+
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) {
+    throw new Error(`${MAIN} is missing; run \`pnpm --filter example-server build\` first`);
+  }
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+});
+
+function run(env: Record<string, string>): Running {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of CONFIG_VARIABLES) delete childEnv[name];
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...childEnv, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Resolves with the MCP URL from the "listening" line; rejects if the process exits first. */
+function listeningUrl(running: Running): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: running.child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (line) => {
+      const match = LISTENING.exec(line);
+      if (match?.[1]) resolve(match[1]);
+    });
+    void running.exited.then(({ code, signal }) =>
+      reject(
+        new Error(`exited (${code ?? signal}) before listening; stderr:\n${running.stderr()}`),
+      ),
+    );
+  });
+}
+
+function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe("node dist/main.js", () => {
+  it("listens, answers /healthz, and exits 0 on SIGINT with a client connected", async () => {
+    const running = run({ PORT: "0", HOST: "127.0.0.1" });
+    const url = await listeningUrl(running);
+
+    const health = await fetch(new URL("/healthz", url));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", store: "memory", activeSessions: 0 });
+
+    // A live session with its GET stream open: shutdown must end it, not wait on it.
+    const client = new Client({ name: "main-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const sum = await client.callTool({ name: "add", arguments: { a: 1, b: 2 } });
+    expect(sum.content).toEqual([{ type: "text", text: "3" }]);
+
+    running.child.kill("SIGINT");
+    expect(await withinMs(running.exited, 5_000, "shutdown")).toEqual({ code: 0, signal: null });
+    expect(running.stderr()).toContain("SIGINT received, shutting down");
+    await client.close();
+  });
+
+  it("exits 0 on SIGTERM", async () => {
+    const running = run({ PORT: "0", HOST: "127.0.0.1" });
+    await listeningUrl(running);
+    running.child.kill("SIGTERM");
+    expect(await withinMs(running.exited, 5_000, "shutdown")).toEqual({ code: 0, signal: null });
+  });
+
+  it("fails at start with exit 1 and names a bad variable", async () => {
+    const running = run({ PORT: "0", HOST: "127.0.0.1", SESSION_TTL_MS: "soon" });
+    expect(await running.exited).toEqual({ code: 1, signal: null });
+    expect(running.stderr()).toBe(
+      `example-server: Expected \`SESSION_TTL_MS\` to be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got \`soon\`\n`,
+    );
+  });
+});

@@ -1,0 +1,76 @@
+import type { JsonValue, SessionMetadata } from "@mcp-sessions/session-core";
+import { isInitializeRequest, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+
+/** What the store keeps of a client's `initialize`, so any instance can replay it. */
+export interface StoredInitialize extends SessionMetadata {
+  protocolVersion: string;
+  capabilities: { [key: string]: JsonValue };
+  clientInfo: { [key: string]: JsonValue };
+}
+
+/** The params of `body` when it is one `initialize` request, as session metadata. */
+export function initializeParamsOf(body: unknown): StoredInitialize | undefined {
+  if (!isInitializeRequest(body)) return undefined;
+  const { protocolVersion, capabilities, clientInfo } = body.params;
+  // JSON in, JSON out: the params came from JSON.parse or a framework's JSON body parser.
+  return JSON.parse(JSON.stringify({ protocolVersion, capabilities, clientInfo }));
+}
+
+/** The headers every synthetic request carries: the ones a Streamable HTTP client sends. */
+function syntheticHeaders(sessionId?: string): Headers {
+  const headers = new Headers({
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  });
+  // No mcp-protocol-version: the negotiated one may differ from the requested one, and the SDK
+  // accepts a request without the header.
+  if (sessionId !== undefined) headers.set("mcp-session-id", sessionId);
+  return headers;
+}
+
+/**
+ * The two requests that bring a fresh transport and server to where the client's own
+ * `initialize` left them on the instance that made the session: `initialize` with the stored
+ * params, then `notifications/initialized`. They go through the transport's public
+ * `handleRequest`, so the SDK restores the client's capabilities and the negotiated version by
+ * itself.
+ */
+export function replayRequests(
+  url: URL,
+  sessionId: string,
+  stored: SessionMetadata | undefined,
+): { initialize: Request; initialized: Request } {
+  const params = isStoredInitialize(stored)
+    ? stored
+    : { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: {} };
+  const initialize = new Request(url, {
+    method: "POST",
+    headers: syntheticHeaders(),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: "mcp-sessions/adopt",
+      method: "initialize",
+      params: {
+        protocolVersion: params.protocolVersion,
+        capabilities: params.capabilities,
+        clientInfo: params.clientInfo,
+      },
+    }),
+  });
+  const initialized = new Request(url, {
+    method: "POST",
+    headers: syntheticHeaders(sessionId),
+    body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+  });
+  return { initialize, initialized };
+}
+
+function isStoredInitialize(metadata: SessionMetadata | undefined): metadata is StoredInitialize {
+  return (
+    typeof metadata?.protocolVersion === "string" &&
+    typeof metadata.capabilities === "object" &&
+    metadata.capabilities !== null &&
+    typeof metadata.clientInfo === "object" &&
+    metadata.clientInfo !== null
+  );
+}

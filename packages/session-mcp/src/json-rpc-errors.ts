@@ -1,0 +1,53 @@
+/**
+ * Why a request cannot reach a transport. Each maps to one HTTP status and JSON-RPC error, in the
+ * SDK's shape, in `errorResponse` and nowhere else.
+ */
+export type Refusal =
+  | "session-not-found"
+  | "session-header-required"
+  | "invalid-session-id"
+  | "parse-error"
+  | "invalid-initialize"
+  | "body-too-large"
+  | "unauthenticated"
+  | "capacity"
+  | "store-unavailable"
+  | "method-not-allowed"
+  | "internal";
+
+const REFUSALS: Readonly<
+  Record<Refusal, readonly [status: number, code: number, message: string]>
+> = {
+  "session-not-found": [404, -32001, "Session not found"],
+  "session-header-required": [400, -32000, "Bad Request: Mcp-Session-Id header is required"],
+  "invalid-session-id": [
+    400,
+    -32000,
+    "Bad Request: Mcp-Session-Id must be 1 to 256 visible ASCII characters",
+  ],
+  "parse-error": [400, -32700, "Parse error: Invalid JSON"],
+  "invalid-initialize": [
+    400,
+    -32602,
+    "Invalid params: initialize params must be plain JSON within the metadata limit",
+  ],
+  "body-too-large": [413, -32000, "Payload Too Large: the body exceeds 4 MB"],
+  unauthenticated: [401, -32000, "Unauthorized"],
+  capacity: [503, -32000, "Service Unavailable: session limit reached; retry later"],
+  "store-unavailable": [503, -32000, "Service Unavailable: session store unreachable; retry later"],
+  "method-not-allowed": [405, -32000, "Method not allowed."],
+  internal: [500, -32603, "Internal error"],
+};
+
+/** The JSON-RPC error response for `refusal`. An outage is a 503, never a 404. */
+export function errorResponse(refusal: Refusal): Response {
+  const [status, code, message] = REFUSALS[refusal];
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (refusal === "method-not-allowed") headers.Allow = "GET, POST, DELETE";
+  if (status === 503) headers["Retry-After"] = "1";
+  if (refusal === "body-too-large") headers.Connection = "close";
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers,
+  });
+}

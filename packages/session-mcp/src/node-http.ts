@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** Largest request body read, as in the SDK's transport. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The body of a request, read once: parsed JSON, raw text, or nothing (GET, DELETE). */
+export type RequestBody =
+  | { readonly kind: "none" }
+  | { readonly kind: "json"; readonly value: unknown }
+  | { readonly kind: "invalid" }
+  | { readonly kind: "too-large" };
+
+/**
+ * Reads and parses a POST body, unless a framework already parsed it (`parsedBody`). Other
+ * methods have none.
+ */
+export async function readBody(req: IncomingMessage, parsedBody: unknown): Promise<RequestBody> {
+  if (req.method !== "POST") return { kind: "none" };
+  if (parsedBody !== undefined) return { kind: "json", value: parsedBody };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return { kind: "too-large" };
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return { kind: "json", value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  } catch {
+    return { kind: "invalid" };
+  }
+}
+
+/** A web `Request` with the Node request's method, URL and headers; the body travels parsed. */
+export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
+  return new Request(url, { method: req.method ?? "GET", headers, signal });
+}
+
+/**
+ * Writes a web `Response` to a Node response, streaming its body (SSE stays open as long as the
+ * body does). Resolves when the body ended or the client went away; a client that disconnects
+ * cancels the body, which is how the SDK learns a stream closed.
+ */
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  const cancel = () => {
+    reader.cancel().catch(() => {});
+  };
+  res.once("close", cancel);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const resume = () => {
+            res.off("drain", resume);
+            res.off("close", resume);
+            resolve();
+          };
+          res.once("drain", resume);
+          res.once("close", resume);
+        });
+      }
+      if (res.destroyed) break;
+    }
+  } catch {
+    // The body errored or was cancelled because the client left; either way the stream is over.
+  } finally {
+    res.off("close", cancel);
+    if (!res.writableEnded) res.end();
+  }
+}

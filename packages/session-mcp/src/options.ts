@@ -1,0 +1,81 @@
+import type { IncomingMessage } from "node:http";
+import { defaultSendLog, type SendLog, SessionManager } from "@mcp-sessions/session-core";
+import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import type { ServerFactory, TransportOptions } from "./local-sessions.js";
+
+export interface McpSessionHandlerOptions {
+  /**
+   * Where sessions live. A manager you pass is yours: the handler never closes it.
+   * @default a `SessionManager` on a `MemorySessionStore`, closed by `close()`
+   */
+  sessions?: SessionManager;
+  /**
+   * Builds a fresh `McpServer` (or low-level `Server`) for one session, on whichever instance
+   * serves it. It must not be shared between sessions: each server is connected to one transport.
+   */
+  createServer: ServerFactory;
+  /**
+   * Returns the authenticated user of a request, from your own authentication (a verified bearer
+   * token, a session cookie, mTLS). The session is bound to it: another user presenting the same
+   * session id gets 404. Returning `undefined` refuses the request with 401. A throw is a 500.
+   * @default no owner binding
+   */
+  authenticate?: (req: IncomingMessage) => string | undefined | Promise<string | undefined>;
+  /**
+   * Passed to each `WebStandardStreamableHTTPServerTransport` (`enableJsonResponse`,
+   * `allowedHosts`, `allowedOrigins`, `enableDnsRebindingProtection`, `eventStore`,
+   * `retryInterval`, `keepAliveMs`). The session hooks are the handler's own.
+   * @default {}
+   */
+  transport?: TransportOptions;
+  /**
+   * Receives logs as `{ level, logger, data }`.
+   * @default warnings and errors as JSON lines on stderr
+   */
+  logger?: SendLog;
+}
+
+export interface ResolvedMcpSessionHandlerOptions {
+  readonly sessions: SessionManager;
+  /** True when the handler made `sessions` and so closes it. */
+  readonly ownsSessions: boolean;
+  readonly createServer: ServerFactory;
+  readonly authenticate: McpSessionHandlerOptions["authenticate"];
+  readonly transport: TransportOptions;
+  readonly logger: SendLog;
+}
+
+/**
+ * Fills in defaults and checks every field.
+ * @throws TypeError naming the option, the value and its type
+ */
+export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSessionHandlerOptions {
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError(
+      `Expected options to be an object, got \`${String(input)}\` (${typeof input})`,
+    );
+  }
+  const { createServer, authenticate, transport = {}, logger = defaultSendLog } = input;
+  const ownsSessions = input.sessions === undefined;
+  const sessions =
+    input.sessions ?? new SessionManager({ store: new MemorySessionStore({ logger }), logger });
+  if (typeof (sessions as Partial<SessionManager>).touch !== "function") {
+    throw new TypeError("Expected `sessions` to be a SessionManager");
+  }
+  if (typeof createServer !== "function")
+    throw optionError("createServer", "a function", createServer);
+  if (authenticate !== undefined && typeof authenticate !== "function") {
+    throw optionError("authenticate", "a function", authenticate);
+  }
+  if (typeof transport !== "object" || transport === null) {
+    throw optionError("transport", "an object", transport);
+  }
+  if (typeof logger !== "function") throw optionError("logger", "a function", logger);
+  return Object.freeze({ sessions, ownsSessions, createServer, authenticate, transport, logger });
+}
+
+function optionError(name: string, expected: string, value: unknown): TypeError {
+  return new TypeError(
+    `Expected \`${name}\` to be ${expected}, got \`${String(value)}\` (${typeof value})`,
+  );
+}

@@ -1,0 +1,182 @@
+import {
+  SessionManager,
+  type SessionManagerOptions,
+  type SessionRecord,
+  type SessionStore,
+  silentSendLog,
+} from "@mcp-sessions/session-core";
+import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Implementation } from "@modelcontextprotocol/sdk/types.js";
+import {
+  createMcpSessionHandler,
+  type McpServerLike,
+  type McpSessionHandler,
+  type McpSessionHandlerOptions,
+} from "../../src/index.js";
+import { type Listening, listen } from "./http.js";
+import { buildTestServer, Rendezvous } from "./test-server.js";
+
+/** One instance of the fleet: its own manager and handler, on its own port. */
+export interface Instance {
+  readonly name: string;
+  readonly sessions: SessionManager;
+  readonly handler: McpSessionHandler;
+  readonly http: Listening;
+  readonly url: URL;
+  /** The session id of every `createServer` call on this instance, failed ones included. */
+  readonly created: string[];
+  /** The session id of every server on this instance whose transport has closed. */
+  readonly closed: string[];
+}
+
+export interface FleetOptions {
+  /** Options of every instance's manager (each gets its own manager over the shared store). */
+  readonly manager?: Omit<SessionManagerOptions, "store">;
+  /** Handler options of every instance; a function gets every instance's URL first. */
+  readonly handler?: HandlerOptions | ((urls: readonly URL[]) => HandlerOptions);
+  /** The one store every instance shares. @default a new MemorySessionStore */
+  readonly store?: SessionStore;
+  /**
+   * Runs at the start of every `createServer` call, before the server is built: throw to make
+   * the call fail, or await to hold it.
+   */
+  readonly beforeCreateServer?: (instance: string, session: SessionRecord) => unknown;
+  /** How many instances. @default 2 */
+  readonly size?: number;
+}
+
+type HandlerOptions = Pick<McpSessionHandlerOptions, "authenticate" | "transport" | "logger">;
+
+export interface Fleet {
+  readonly store: SessionStore;
+  readonly instances: readonly Instance[];
+  readonly a: Instance;
+  readonly b: Instance;
+  readonly rendezvous: Rendezvous;
+  close(): Promise<void>;
+}
+
+/**
+ * A fleet in one process: each instance has its own `SessionManager` and handler over one shared
+ * `MemorySessionStore`, which delivers `ended` to every manager, as Redis does across processes.
+ */
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+  const store = options.store ?? new MemorySessionStore({ logger: silentSendLog });
+  const rendezvous = new Rendezvous();
+  const instances: Instance[] = [];
+  const names = ["A", "B", "C"].slice(0, options.size ?? 2);
+  // Listen first, so handler options may name the instances' own URLs.
+  const handlers = new Map<string, McpSessionHandler>();
+  const servers = await Promise.all(
+    names.map((name) => listen((req, res) => void handlers.get(name)?.(req, res))),
+  );
+  const handlerOptions =
+    typeof options.handler === "function"
+      ? options.handler(servers.map((server) => server.url))
+      : options.handler;
+  for (const [index, name] of names.entries()) {
+    const sessions = new SessionManager({ logger: silentSendLog, ...options.manager, store });
+    const created: string[] = [];
+    const closed: string[] = [];
+    const createServer = async (session: SessionRecord): Promise<McpServerLike> => {
+      created.push(session.id);
+      await options.beforeCreateServer?.(name, session);
+      const server = buildTestServer(rendezvous);
+      server.server.onclose = () => closed.push(session.id);
+      return server;
+    };
+    const handler = createMcpSessionHandler({
+      logger: silentSendLog,
+      ...handlerOptions,
+      sessions,
+      createServer,
+    });
+    handlers.set(name, handler);
+    const http = servers[index] as Listening;
+    instances.push({ name, sessions, handler, http, url: http.url, created, closed });
+  }
+  const [a, b] = instances as [Instance, Instance];
+  return {
+    store,
+    instances,
+    a,
+    b: b ?? a,
+    rendezvous,
+    async close() {
+      for (const instance of instances) {
+        await instance.handler.close();
+        await instance.http.close();
+      }
+      for (const instance of instances) await instance.sessions.close();
+    },
+  };
+}
+
+export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface RoutedFetch extends FetchLike {
+  /** The port of every request that went out, in order. */
+  readonly sent: Array<{ method: string; port: number }>;
+}
+
+/**
+ * A client `fetch` that sends each request to the port `pick()` returns: the load balancer of
+ * the fleet. GET (the standalone SSE stream) is answered 405 here unless `standaloneStream`,
+ * because an open stream keeps its session alive and would hide expiry.
+ */
+export function routedFetch(
+  pick: () => number,
+  options: { standaloneStream?: boolean } = {},
+): RoutedFetch {
+  const sent: RoutedFetch["sent"] = [];
+  const routed = async (url: string | URL, init?: RequestInit) => {
+    const method = init?.method ?? "GET";
+    if (method === "GET" && options.standaloneStream !== true) {
+      return new Response(null, { status: 405 });
+    }
+    const target = new URL(String(url));
+    const port = pick();
+    target.port = String(port);
+    sent.push({ method, port });
+    return fetch(target, init);
+  };
+  return Object.assign(routed, { sent });
+}
+
+/** Round robin over `instances`, one request each. */
+export function alternate(...instances: Instance[]): () => number {
+  let next = 0;
+  return () => {
+    const instance = instances[next++ % instances.length] as Instance;
+    return instance.http.port;
+  };
+}
+
+export interface ConnectedClient {
+  readonly client: Client;
+  readonly transport: StreamableHTTPClientTransport;
+  readonly fetch: RoutedFetch;
+}
+
+/** The SDK's own `Client` over `StreamableHTTPClientTransport`, connected through `fetch`. */
+export async function connectClient(
+  url: URL,
+  fetch: RoutedFetch,
+  options: {
+    clientInfo?: Implementation;
+    capabilities?: ClientOptions["capabilities"];
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ConnectedClient> {
+  const client = new Client(options.clientInfo ?? { name: "test-client", version: "9.9.9" }, {
+    capabilities: options.capabilities ?? {},
+  });
+  const transport = new StreamableHTTPClientTransport(url, {
+    fetch,
+    ...(options.headers === undefined ? {} : { requestInit: { headers: options.headers } }),
+  });
+  await client.connect(transport);
+  return { client, transport, fetch };
+}

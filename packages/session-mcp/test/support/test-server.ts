@@ -1,0 +1,89 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+
+export const TEST_SERVER_INFO = Object.freeze({ name: "session-mcp-test", version: "1.2.3" });
+
+/** Callers of the `rendezvous` tool wait here until `count` of them have arrived. */
+export class Rendezvous {
+  #waiting: Array<() => void> = [];
+
+  arrive(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      if (this.#waiting.length >= count) {
+        for (const release of this.#waiting.splice(0)) release();
+      }
+    });
+  }
+}
+
+/**
+ * A fresh McpServer with one of each kind of feature the tests exercise:
+ * - tool `add`: the sum of two numbers;
+ * - tool `countdown`: one `notifications/progress` per step, then a result;
+ * - tool `whoami`: the client capabilities and version this server saw in `initialize`;
+ * - tool `rendezvous`: returns once `count` calls are in progress at the same time;
+ * - resource `info://server`; prompt `greet`.
+ */
+export function buildTestServer(rendezvous = new Rendezvous()): McpServer {
+  const server = new McpServer(TEST_SERVER_INFO);
+  server.registerTool(
+    "add",
+    { description: "Adds two numbers", inputSchema: { a: z.number(), b: z.number() } },
+    async ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }] }),
+  );
+  server.registerTool(
+    "countdown",
+    { description: "Counts down with progress", inputSchema: { from: z.number().int().min(1) } },
+    async ({ from }, extra) => {
+      const progressToken = extra._meta?.progressToken;
+      for (let step = 1; step <= from; step++) {
+        // Lets each notification go out on its own, as a real long-running tool would.
+        await delay(1);
+        if (progressToken !== undefined) {
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken, progress: step, total: from },
+          });
+        }
+      }
+      return { content: [{ type: "text", text: "liftoff" }] };
+    },
+  );
+  server.registerTool("whoami", { description: "What this server knows of its client" }, () => ({
+    content: [
+      {
+        type: "text",
+        text: JSON.stringify({
+          capabilities: server.server.getClientCapabilities() ?? null,
+          clientVersion: server.server.getClientVersion() ?? null,
+        }),
+      },
+    ],
+  }));
+  server.registerTool(
+    "rendezvous",
+    { description: "Waits for `count` concurrent calls", inputSchema: { count: z.number() } },
+    async ({ count }) => {
+      await rendezvous.arrive(count);
+      return { content: [{ type: "text", text: "met" }] };
+    },
+  );
+  server.registerResource(
+    "info",
+    "info://server",
+    { mimeType: "application/json" },
+    async (uri) => ({
+      contents: [{ uri: uri.href, mimeType: "application/json", text: '{"ok":true}' }],
+    }),
+  );
+  server.registerPrompt(
+    "greet",
+    { description: "Greets someone", argsSchema: { name: z.string() } },
+    ({ name }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Say hello to ${name}` } }],
+    }),
+  );
+  return server;
+}
