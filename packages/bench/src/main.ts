@@ -14,6 +14,8 @@ import {
   TIMES_BETTER_HEADER,
   writeJsonReport,
 } from "./harness.js";
+import { mcpAdoption } from "./mcp/adoption.js";
+import { mcpThroughput } from "./mcp/throughput.js";
 import { memoryExpiryLateness } from "./memory/expiry-lateness.js";
 import { memoryHeap } from "./memory/heap.js";
 import { memoryOperations } from "./memory/operations.js";
@@ -32,6 +34,8 @@ const GROUPS: readonly BenchmarkGroup[] = [
   redisExpiryLateness,
   redisMemory,
   redisTouchScaling,
+  mcpThroughput,
+  mcpAdoption,
 ];
 const RESULTS_DIRECTORY = fileURLToPath(new URL("../results/", import.meta.url));
 

@@ -17,11 +17,14 @@ export function initializeParamsOf(body: unknown): StoredInitialize | undefined 
 }
 
 /** The headers every synthetic request carries: the ones a Streamable HTTP client sends. */
-function syntheticHeaders(sessionId?: string): Headers {
+function syntheticHeaders(host: string | null, sessionId?: string): Headers {
   const headers = new Headers({
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
   });
+  // The client's own Host: with `enableDnsRebindingProtection`, the transport checks it against
+  // `allowedHosts` on every request, the replayed ones included.
+  if (host !== null) headers.set("host", host);
   // No mcp-protocol-version: the negotiated one may differ from the requested one, and the SDK
   // accepts a request without the header.
   if (sessionId !== undefined) headers.set("mcp-session-id", sessionId);
@@ -31,21 +34,23 @@ function syntheticHeaders(sessionId?: string): Headers {
 /**
  * The two requests that bring a fresh transport and server to where the client's own
  * `initialize` left them on the instance that made the session: `initialize` with the stored
- * params, then `notifications/initialized`. They go through the transport's public
- * `handleRequest`, so the SDK restores the client's capabilities and the negotiated version by
- * itself.
+ * params, then `notifications/initialized`, both to the URL and Host of `origin`, the client's
+ * request that needs the session. They go through the transport's public `handleRequest`, so the
+ * SDK restores the client's capabilities and the negotiated version by itself.
  */
 export function replayRequests(
-  url: URL,
+  origin: Request,
   sessionId: string,
   stored: SessionMetadata | undefined,
 ): { initialize: Request; initialized: Request } {
+  const url = new URL(origin.url);
+  const host = origin.headers.get("host");
   const params = isStoredInitialize(stored)
     ? stored
     : { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: {} };
   const initialize = new Request(url, {
     method: "POST",
-    headers: syntheticHeaders(),
+    headers: syntheticHeaders(host),
     body: JSON.stringify({
       jsonrpc: "2.0",
       id: "mcp-sessions/adopt",
@@ -59,7 +64,7 @@ export function replayRequests(
   });
   const initialized = new Request(url, {
     method: "POST",
-    headers: syntheticHeaders(sessionId),
+    headers: syntheticHeaders(host, sessionId),
     body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
   });
   return { initialize, initialized };

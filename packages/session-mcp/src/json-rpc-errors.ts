@@ -45,6 +45,8 @@ export function errorResponse(refusal: Refusal): Response {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (refusal === "method-not-allowed") headers.Allow = "GET, POST, DELETE";
   if (status === 503) headers["Retry-After"] = "1";
+  // The rest of an oversized body is still in flight and never read: a connection reused after
+  // it would hang, so Node closes this one once the response is out.
   if (refusal === "body-too-large") headers.Connection = "close";
   return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
     status,

@@ -1,8 +1,10 @@
 import {
   describeError,
   log,
+  ownerMatches,
   type SendLog,
   type SessionRecord,
+  StoreClosedError,
   unrefTimeout,
 } from "@mcp-sessions/session-core";
 import {
@@ -39,6 +41,8 @@ export interface LocalSession {
 
 interface Entry extends LocalSession {
   readonly server: McpServerLike;
+  /** The session's owner, as the store had it when this instance opened the session. */
+  readonly owner: string | undefined;
   keepAlive: NodeJS.Timeout | undefined;
 }
 
@@ -58,6 +62,8 @@ export class LocalSessions {
   readonly #options: LocalSessionsOptions;
   readonly #live = new Map<string, Entry>();
   readonly #opening = new Map<string, Promise<Entry>>();
+  /** Set by `closeAll`: from then on nothing opens, so nothing outlives the handler. */
+  #closed = false;
 
   constructor(options: LocalSessionsOptions) {
     this.#options = options;
@@ -77,14 +83,17 @@ export class LocalSessions {
     return this.#open(session.id, () => this.#build(session));
   }
 
-  /** The local transport of a live session, adopting it first if it was made elsewhere. */
-  obtain(session: SessionRecord, url: URL): Promise<LocalSession> {
+  /**
+   * The local transport of a live session, adopting it first if it was made elsewhere. `request`
+   * is the client's request that needs it: the replay goes to its URL and Host.
+   */
+  obtain(session: SessionRecord, request: Request): Promise<LocalSession> {
     const live = this.#live.get(session.id);
     if (live) return Promise.resolve(live);
     return this.#open(session.id, async () => {
       const entry = await this.#build(session);
       try {
-        const { initialize, initialized } = replayRequests(url, session.id, session.metadata);
+        const { initialize, initialized } = replayRequests(request, session.id, session.metadata);
         await expectOk("initialize", await entry.transport.handleRequest(initialize));
         await expectOk(
           "notifications/initialized",
@@ -100,13 +109,28 @@ export class LocalSessions {
 
   /** Closes a session's local transport and server, if this instance has them. Idempotent. */
   async close(id: string): Promise<void> {
+    // A session that ends while it is being adopted here is closed once the adoption settles;
+    // otherwise the adoption would finish afterwards and keep a transport for an ended session.
+    await this.#opening.get(id)?.catch(() => undefined);
     const entry = this.#live.get(id);
     if (!entry) return;
     this.#live.delete(id);
     await this.#dispose(entry);
   }
 
+  /**
+   * Closes a session's local transport and server if `owner` may use the session. The store
+   * answers "not found" alike for a session that is gone and for another owner's: only the
+   * first may close the transport, or anyone who learns a session id could cut its owner's
+   * streams.
+   */
+  async closeIfOwnedBy(id: string, owner: string | undefined): Promise<void> {
+    const entry = this.#live.get(id);
+    if (entry && ownerMatches(entry.owner, owner)) await this.close(id);
+  }
+
   async closeAll(): Promise<void> {
+    this.#closed = true;
     await Promise.allSettled(this.#opening.values());
     await Promise.all([...this.#live.keys()].map((id) => this.close(id)));
   }
@@ -140,6 +164,8 @@ export class LocalSessions {
   #open(id: string, build: () => Promise<Entry>): Promise<Entry> {
     const pending = this.#opening.get(id);
     if (pending) return pending;
+    // A request that was already past the store when the handler closed gets a 503.
+    if (this.#closed) return Promise.reject(new StoreClosedError("McpSessionHandler"));
     const opening = build()
       .then((entry) => {
         this.#live.set(id, entry);
@@ -159,6 +185,7 @@ export class LocalSessions {
       id: session.id,
       transport,
       server: await this.#options.createServer(session),
+      owner: session.owner,
       openStreams: 0,
       keepAlive: undefined,
     };

@@ -159,7 +159,8 @@ async function route(
   // One round trip: it checks existence, expiry and owner, and moves the deadline.
   const session = await sessions.touch(sessionId, ownerOption);
   if (session === undefined) {
-    await local.close(sessionId);
+    // Expired or deleted: release the local copy now rather than when `ended` arrives.
+    await local.closeIfOwnedBy(sessionId, owner);
     return refuse("session-not-found");
   }
   if (req.method === "DELETE") {
@@ -168,7 +169,7 @@ async function route(
     await endSession(options, local, sessionId);
     return { response };
   }
-  const live = await local.obtain(session, new URL(request.url));
+  const live = await local.obtain(session, request);
   const response = await live.transport.handleRequest(
     request,
     body.kind === "json" ? { parsedBody: body.value } : {},

@@ -38,8 +38,20 @@ export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else if (value !== undefined) headers.set(name, value);
   }
-  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-  return new Request(url, { method: req.method ?? "GET", headers, signal });
+  return new Request(requestUrl(req), { method: req.method ?? "GET", headers, signal });
+}
+
+/**
+ * The request's URL. A Host header or target that is no valid URL (`Host: [x`) falls back to
+ * `localhost` instead of failing the request: the header itself still reaches the transport
+ * unchanged, for its `allowedHosts` check.
+ */
+function requestUrl(req: IncomingMessage): URL {
+  const path = req.url ?? "/";
+  for (const base of [`http://${req.headers.host ?? "localhost"}`, "http://localhost"]) {
+    if (URL.canParse(path, base)) return new URL(path, base);
+  }
+  return new URL("http://localhost/");
 }
 
 /**
@@ -57,6 +69,9 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
     res.end();
     return;
   }
+  // Node holds the headers until the first body write; an SSE stream may have nothing to say for
+  // a while (the GET stream until a notification), and its client waits for the 200 meanwhile.
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) res.flushHeaders();
   const reader = response.body.getReader();
   const cancel = () => {
     reader.cancel().catch(() => {});

@@ -56,10 +56,8 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
     );
   }
   const { createServer, authenticate, transport = {}, logger = defaultSendLog } = input;
-  const ownsSessions = input.sessions === undefined;
-  const sessions =
-    input.sessions ?? new SessionManager({ store: new MemorySessionStore({ logger }), logger });
-  if (typeof (sessions as Partial<SessionManager>).touch !== "function") {
+  const given = input.sessions ?? undefined;
+  if (given !== undefined && typeof (given as Partial<SessionManager>).touch !== "function") {
     throw new TypeError("Expected `sessions` to be a SessionManager");
   }
   if (typeof createServer !== "function")
@@ -71,6 +69,10 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
     throw optionError("transport", "an object", transport);
   }
   if (typeof logger !== "function") throw optionError("logger", "a function", logger);
+  // Made last: a manager starts its sweep timer, which a later throw would leave running.
+  const ownsSessions = given === undefined;
+  const sessions =
+    given ?? new SessionManager({ store: new MemorySessionStore({ logger }), logger });
   return Object.freeze({ sessions, ownsSessions, createServer, authenticate, transport, logger });
 }
 

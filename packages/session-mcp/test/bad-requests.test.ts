@@ -1,3 +1,4 @@
+import { Agent, request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Fleet, startFleet } from "./support/fleet.js";
 import {
@@ -122,7 +123,12 @@ const CASES: readonly Case[] = [
       fetch(url, {
         method: "POST",
         headers: session.headers,
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x", params: { pad: "x".repeat(5e6) } }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "x",
+          params: { pad: "x".repeat(5e6) },
+        }),
       }),
     status: 413,
     code: -32000,
@@ -149,6 +155,54 @@ describe("bad requests", () => {
       expect(JSON.parse(response.body)).toMatchObject({ jsonrpc: "2.0", error: {}, id: null });
     }
     await expectStillServing();
+  });
+
+  it("closes the connection after a 413, so no request follows the unread body", async () => {
+    // One keep-alive socket: without `Connection: close` the next request would reuse it, and
+    // its bytes would land after the unread rest of the oversized body.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const send = (body: string) =>
+        new Promise<{ status: number; connection: string | undefined; text: string }>(
+          (resolve, reject) => {
+            const req = request(
+              fleet.a.url,
+              { method: "POST", headers: session.headers, agent, timeout: 5_000 },
+              (res) => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk: string) => {
+                  text += chunk;
+                });
+                res.on("end", () =>
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    connection: res.headers.connection,
+                    text,
+                  }),
+                );
+              },
+            );
+            req.on("timeout", () => req.destroy(new Error("no response within 5 s")));
+            req.on("error", reject);
+            req.end(body);
+          },
+        );
+      const big = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "x",
+        params: { pad: "x".repeat(5e6) },
+      });
+      const refused = await send(big);
+      expect(refused.status).toBe(413);
+      expect(refused.connection).toBe("close");
+      const next = await send(TOOLS_LIST);
+      expect(next.status).toBe(200);
+      expect(next.text).toContain('"tools"');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("answers a malformed Host header as a client error, never 500", async () => {

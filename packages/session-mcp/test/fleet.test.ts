@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
 import {
   errorOf,
+  INITIALIZE,
   initializeRaw,
   jsonRpcMessages,
   postRequest,
@@ -192,6 +193,23 @@ describe("adoption", () => {
     expect(foreignHost.status).toBe(403);
   });
 
+  it("refuses a replayed initialize with the session's header on an instance adopting it", async () => {
+    fleet = await startFleet();
+    const { a, b } = fleet;
+    const session = await initializeRaw(a.url);
+    const replayed = await fetch(b.url, {
+      method: "POST",
+      headers: session.headers,
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(await errorOf(replayed)).toEqual({ status: 400, code: -32600, id: null });
+    expect(b.created).toEqual([session.id]);
+    expect(await toolText(await postRequest(b.url, session, "tools/call", addArgs(6, 7)))).toBe(
+      "13",
+    );
+    expect(b.created).toEqual([session.id]); // the session survived, adopted once
+  });
+
   it("answers 503 when the store fails, never 404, and serves the next request", async () => {
     const store = new InstrumentedStore();
     fleet = await startFleet({ store });
@@ -232,7 +250,7 @@ describe("ending a session anywhere", () => {
   });
 
   it("expiry closes the session's transport and server on every instance", async () => {
-    fleet = await startFleet({ manager: { ttl: 300, cleanupInterval: 50 } });
+    fleet = await startFleet({ manager: { ttl: 1_000, cleanupInterval: 50 } });
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     expect((await postRequest(b.url, session, "tools/list")).status).toBe(200);

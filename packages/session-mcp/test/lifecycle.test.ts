@@ -21,7 +21,13 @@ describe("one instance", () => {
     expect(await a.sessions.get(sessionId as string)).toMatchObject({ id: sessionId });
 
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(["add", "countdown", "whoami", "rendezvous"]);
+    expect(tools.map((tool) => tool.name)).toEqual([
+      "add",
+      "countdown",
+      "whoami",
+      "rendezvous",
+      "announce",
+    ]);
     expect(await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).toMatchObject({
       content: [{ type: "text", text: "5" }],
     });
@@ -94,11 +100,11 @@ describe("one instance", () => {
       content: [{ type: "text", text: "2" }],
     });
     now += 59_999; // touched on every request: still live one ms before its deadline
-    expect((await second.client.listTools()).tools).toHaveLength(4);
+    expect((await second.client.listTools()).tools).toHaveLength(5);
     await second.client.close();
   });
 
-  it("serves a session that only raw fetch ever touched", async () => {
+  it("answers tools/call from plain fetch on an SSE stream", async () => {
     fleet = await startFleet();
     const session = await initializeRaw(fleet.a.url);
     const response = await postRequest(fleet.a.url, session, "tools/call", {

@@ -71,6 +71,14 @@ export async function usedMemory(admin: Redis): Promise<number> {
   return infoNumber(infoFields(await admin.info("memory")), "used_memory");
 }
 
+/** CPU time the server has used (`INFO cpu` `used_cpu_user` + `used_cpu_sys`), in µs. */
+export async function serverCpuMicros(admin: Redis): Promise<number> {
+  const fields = infoFields(await admin.info("cpu"));
+  return Math.round(
+    (infoNumber(fields, "used_cpu_user") + infoNumber(fields, "used_cpu_sys")) * 1_000_000,
+  );
+}
+
 /** `MEMORY USAGE <key> SAMPLES 0`: every element counted, not estimated from a sample. */
 export async function memoryUsage(admin: Redis, key: string): Promise<number> {
   const bytes = await admin.memory("USAGE", key, "SAMPLES", 0);

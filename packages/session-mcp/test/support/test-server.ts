@@ -24,6 +24,7 @@ export class Rendezvous {
  * - tool `countdown`: one `notifications/progress` per step, then a result;
  * - tool `whoami`: the client capabilities and version this server saw in `initialize`;
  * - tool `rendezvous`: returns once `count` calls are in progress at the same time;
+ * - tool `announce`: then sends `notifications/tools/list_changed` on the standalone GET stream;
  * - resource `info://server`; prompt `greet`.
  */
 export function buildTestServer(rendezvous = new Rendezvous()): McpServer {
@@ -68,6 +69,15 @@ export function buildTestServer(rendezvous = new Rendezvous()): McpServer {
     async ({ count }) => {
       await rendezvous.arrive(count);
       return { content: [{ type: "text", text: "met" }] };
+    },
+  );
+  server.registerTool(
+    "announce",
+    { description: "Sends tools/list_changed outside any request: on the GET stream" },
+    () => {
+      // Not awaited and not related to this request, so it goes to the standalone stream.
+      setImmediate(() => void server.sendToolListChanged());
+      return { content: [{ type: "text", text: "announced" }] };
     },
   );
   server.registerResource(

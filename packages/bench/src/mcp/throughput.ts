@@ -1,0 +1,207 @@
+/**
+ * `tools/call` requests per second under a small concurrent load from a separate process: 8
+ * sessions, each calling `add` in a closed loop. The servers run in this process:
+ *
+ * - ours on one instance: `createMcpSessionHandler` with a `SessionManager` on a memory store;
+ * - ours as a fleet: two instances, each its own handler, manager, `RedisSessionStore` and
+ *   ioredis client on one spawned `redis-server`, behind a round-robin proxy: requests alternate
+ *   between the instances, so every session is served (and adopted) by both;
+ * - the baseline: the SDK's documented `Map` of transports (`sdk-session-map.ts`), on its own and
+ *   behind the same proxy with itself as the only target (so the proxy's hop is on both sides).
+ *
+ * On a small machine the load client itself can use a whole core, which caps every side's rate
+ * alike; so each run also reads the servers' CPU time per call (this process, plus
+ * `redis-server` for the fleet) over the loop alone. Each run loads every side once, back to
+ * back, so that drift on a shared machine spreads over all of them. Every call must return the
+ * right sum, and no session may be left behind, or the group fails.
+ */
+import { SessionManager } from "@mcp-sessions/session-core";
+import { createMcpSessionHandler, type McpSessionHandler } from "@mcp-sessions/session-mcp";
+import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import { type BenchmarkGroup, collectGarbage, compare, progress, type Row } from "../harness.js";
+import { withRedis } from "../redis/fixtures.js";
+import { serverCpuMicros } from "../redis/server-stats.js";
+import { buildAddServer, closeAll, type Listening, listen, QUICK } from "./fixtures.js";
+import { runLoadClient } from "./load.js";
+import { startRoundRobinProxy } from "./round-robin-proxy.js";
+import { createSdkSessionMap } from "./sdk-session-map.js";
+
+/** Sessions per load client, each with one call in flight. */
+const SESSIONS = 8;
+/** Closed-loop time per side and run, in ms. */
+const DURATION_MS = QUICK ? 1_000 : 5_000;
+/** One untimed pass over every side first, shorter than a kept run: it only has to warm the JIT. */
+const WARMUP_MS = QUICK ? 500 : 2_000;
+const RUNS = QUICK ? 1 : 3;
+
+const SIDES = ["ours", "fleet", "sdk", "sdkProxied"] as const;
+type Side = (typeof SIDES)[number];
+
+/** What one side measured in one run. */
+interface Measured {
+  readonly callsPerSecond: number;
+  /** CPU time of the servers per call, in µs (see {@link Target.externalCpuMicros}). */
+  readonly cpuMicrosPerCall: number;
+}
+type Run = Record<Side, Measured>;
+
+interface Target {
+  readonly url: URL;
+  /** Sessions live on the side; each run must leave none behind. */
+  readonly live: () => Promise<number>;
+  /**
+   * A CPU counter (µs) of a server process other than this one, added to this process's CPU
+   * time: `redis-server`'s for the fleet.
+   */
+  readonly externalCpuMicros?: () => Promise<number>;
+}
+
+async function loadOneSide(target: Target, durationMs: number): Promise<Measured> {
+  const readings: Promise<number>[] = [];
+  const external = target.externalCpuMicros;
+  const run = await runLoadClient({
+    url: target.url,
+    sessions: SESSIONS,
+    durationMs,
+    ...(external && { onLoop: () => readings.push(read(external)) }),
+  });
+  const [before = 0, after = 0] = await Promise.all(readings);
+  return {
+    callsPerSecond: run.calls / run.seconds,
+    cpuMicrosPerCall: (run.cpuMicros + after - before) / run.calls,
+  };
+}
+
+/**
+ * Starts a reading now, to be awaited later: a failure is kept for that await (which rethrows
+ * it) instead of surfacing meanwhile as an unhandled rejection.
+ */
+function read(counter: () => Promise<number>): Promise<number> {
+  const reading = counter();
+  reading.catch(() => {});
+  return reading;
+}
+
+async function loadEverySide(targets: Record<Side, Target>, durationMs: number): Promise<Run> {
+  collectGarbage();
+  const run = {} as Record<Side, Measured>;
+  for (const side of SIDES) {
+    run[side] = await loadOneSide(targets[side], durationMs);
+    const left = await targets[side].live();
+    if (left !== 0) throw new Error(`${side}: ${left} sessions left after the load client ended`);
+  }
+  progress(
+    `    ${SIDES.map((side) => `${side} ${Math.round(run[side].callsPerSecond)}/s ${Math.round(run[side].cpuMicrosPerCall)} µs CPU/call`).join(", ")}`,
+  );
+  return run;
+}
+
+export const mcpThroughput: BenchmarkGroup = {
+  name: "mcp/throughput",
+  run: () =>
+    withRedis(async (redis) => {
+      const closers: (() => Promise<void>)[] = [];
+      const serve = async (handler: McpSessionHandler): Promise<Listening> => {
+        closers.push(() => handler.close());
+        const http = await listen((req, res) => void handler(req, res));
+        closers.push(() => http.close());
+        return http;
+      };
+      try {
+        // Manager defaults on both ours (sweeper on, 30-minute TTL), as a server would run.
+        const memory = new SessionManager({ store: new MemorySessionStore() });
+        closers.push(() => memory.close());
+        const ours = await serve(
+          createMcpSessionHandler({ sessions: memory, createServer: buildAddServer }),
+        );
+
+        // withRedis closes these managers and clients after the handlers are closed.
+        const instances = [];
+        for (let i = 0; i < 2; i++) {
+          const { manager } = await redis.manager(redis.connect(), { enabled: true });
+          const http = await serve(
+            createMcpSessionHandler({ sessions: manager, createServer: buildAddServer }),
+          );
+          instances.push({ manager, http });
+        }
+        const fleet = await startRoundRobinProxy(instances.map(({ http }) => http.url));
+        closers.push(() => fleet.close());
+        const fleetSessions = instances[0]?.manager as SessionManager;
+        const admin = redis.connect();
+
+        const sdkMap = createSdkSessionMap();
+        closers.push(() => sdkMap.close());
+        const sdk = await listen(sdkMap.listener);
+        closers.push(() => sdk.close());
+        const sdkProxied = await startRoundRobinProxy([sdk.url]);
+        closers.push(() => sdkProxied.close());
+
+        const sdkLive = async () => sdkMap.size;
+        const targets: Record<Side, Target> = {
+          ours: { url: ours.url, live: () => memory.getActiveSessionCount() },
+          fleet: {
+            url: fleet.url,
+            live: () => fleetSessions.getActiveSessionCount(),
+            externalCpuMicros: () => serverCpuMicros(admin),
+          },
+          sdk: { url: sdk.url, live: sdkLive },
+          sdkProxied: { url: sdkProxied.url, live: sdkLive },
+        };
+
+        progress(`  warm-up: every side for ${WARMUP_MS / 1000} s`);
+        await loadEverySide(targets, WARMUP_MS);
+        const runs: Run[] = [];
+        for (let run = 1; run <= RUNS; run++) {
+          progress(`  run ${run}/${RUNS}: every side for ${DURATION_MS / 1000} s`);
+          runs.push(await loadEverySide(targets, DURATION_MS));
+        }
+        if (fleet.forwarded.some((count) => count === 0)) {
+          throw new Error(`the proxy left an instance idle: ${fleet.forwarded.join(", ")}`);
+        }
+
+        const load = `${SESSIONS} sessions, ${DURATION_MS / 1000} s closed loop`;
+        const row = (
+          metric: "rate" | "cpu",
+          name: string,
+          side: Side,
+          baseline: Side,
+          baselineLabel: string,
+        ): Row => {
+          const samples = (of: Side) =>
+            runs.map((run) =>
+              metric === "rate" ? run[of].callsPerSecond : run[of].cpuMicrosPerCall,
+            );
+          return compare(
+            {
+              group: "mcp/throughput",
+              name: `${metric === "rate" ? "tools/call" : "server CPU per tools/call"} @ ${load}, ${name}`,
+              unit: metric === "rate" ? "calls/s" : "µs/call",
+              better: metric === "rate" ? "higher" : "lower",
+              baselineLabel,
+            },
+            samples(side),
+            samples(baseline),
+          );
+        };
+        const sdkDirect = "SDK README: Map of StreamableHTTPServerTransport";
+        const sdkBehindProxy = "SDK README Map, 1 instance, behind the same proxy";
+        const oneInstance = "1 instance, memory store";
+        const twoInstances = "2 instances on Redis, round-robin proxy";
+        return [
+          row("rate", oneInstance, "ours", "sdk", sdkDirect),
+          row("rate", twoInstances, "fleet", "sdk", "SDK README Map, 1 instance, no proxy"),
+          row("rate", twoInstances, "fleet", "sdkProxied", sdkBehindProxy),
+          row("cpu", oneInstance, "ours", "sdk", sdkDirect),
+          row(
+            "cpu",
+            `${twoInstances}, redis-server included`,
+            "fleet",
+            "sdkProxied",
+            sdkBehindProxy,
+          ),
+        ];
+      } finally {
+        await closeAll(closers);
+      }
+    }),
+};

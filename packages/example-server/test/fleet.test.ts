@@ -1,0 +1,414 @@
+import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema, type Progress } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ExampleServerProcess } from "./support/example-server-process.js";
+import { type Fleet, startFleet } from "./support/fleet.js";
+import {
+  addRequest,
+  deleteSession,
+  errorCodeOf,
+  health,
+  initializeRequest,
+  initializeSession,
+  openStream,
+  post,
+  responseTo,
+} from "./support/mcp-http.js";
+import { type RoundRobinProxy, startRoundRobinProxy } from "./support/round-robin-proxy.js";
+
+// Two `node dist/main.js` processes share one private redis-server, as a fleet behind a load
+// balancer does. The main fleet has a long TTL, so nothing expires while a test runs and an open
+// stream's keep-alive touch (every TTL/3 = 20 s) cannot be what ends a session there; the expiry
+// fleet has a 3 s TTL and serves only the expiry test.
+const TTL_MS = 60_000;
+const EXPIRY_TTL_MS = 3_000;
+const CLEANUP_INTERVAL_MS = 500;
+/** How long a fleet-wide signal (`ended` over Redis pub/sub) may take, far below any keep-alive. */
+const SIGNAL_BOUND_MS = 5_000;
+/** How long an idle session may take to expire everywhere: its TTL plus sweeps, generously. */
+const EXPIRY_BOUND_MS = EXPIRY_TTL_MS + 12_000;
+/** Log levels below `warning`. */
+const ROUTINE_LEVELS = new Set(["debug", "info", "notice"]);
+
+let redis: SpawnedRedis | undefined;
+let fleet: Fleet | undefined;
+let expiryFleet: Fleet | undefined;
+let proxy: RoundRobinProxy | undefined;
+
+beforeAll(async () => {
+  redis = await spawnRedisServer();
+  const [main, expiry] = await Promise.allSettled([
+    startFleet({ redisUrl: redis.url, ttlMs: TTL_MS, cleanupIntervalMs: CLEANUP_INTERVAL_MS }),
+    startFleet({
+      redisUrl: redis.url,
+      ttlMs: EXPIRY_TTL_MS,
+      cleanupIntervalMs: CLEANUP_INTERVAL_MS,
+    }),
+  ]);
+  if (main.status === "fulfilled") fleet = main.value;
+  if (expiry.status === "fulfilled") expiryFleet = expiry.value;
+  if (main.status === "rejected") throw main.reason;
+  if (expiry.status === "rejected") throw expiry.reason;
+  proxy = await startRoundRobinProxy([
+    { name: "A", port: main.value.a.port },
+    { name: "B", port: main.value.b.port },
+  ]);
+});
+
+afterAll(async () => {
+  const stopped = await Promise.allSettled([proxy?.close(), fleet?.stop(), expiryFleet?.stop()]);
+  // Redis last: an instance shutting down still talks to it.
+  await redis?.stop();
+  const failure = stopped.find((result) => result.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
+});
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Per instance, how many of its log entries earlier tests already looked at. */
+const logsSeen = new Map<ExampleServerProcess, number>();
+
+afterEach(async () => {
+  // Last opened, first closed: streams and clients before the sessions they use.
+  while (cleanups.length > 0) await cleanups.pop()?.();
+  // Serving, refusing and ending sessions is all routine: no instance warns about any of it.
+  const instances = [fleet?.a, fleet?.b, expiryFleet?.a, expiryFleet?.b];
+  const warnings: string[] = [];
+  for (const instance of instances) {
+    if (instance === undefined) continue;
+    const logs = instance.logs();
+    for (const entry of logs.slice(logsSeen.get(instance) ?? 0)) {
+      if (!ROUTINE_LEVELS.has(entry.level))
+        warnings.push(`${instance.name}: ${JSON.stringify(entry)}`);
+    }
+    logsSeen.set(instance, logs.length);
+  }
+  expect(warnings).toEqual([]);
+});
+
+function mainFleet(): Fleet {
+  if (fleet === undefined) throw new Error("The main fleet did not start");
+  return fleet;
+}
+
+function theProxy(): RoundRobinProxy {
+  if (proxy === undefined) throw new Error("The proxy did not start");
+  return proxy;
+}
+
+/** Ends the session at the end of the test, through `url`, unless the test ended it. */
+function deleteAfterwards(url: string, sessionId: string): void {
+  cleanups.push(() => deleteSession(url, sessionId));
+}
+
+/** How many times this instance logged a session ending for `reason`. */
+function endedCount(instance: ExampleServerProcess, reason: "expired" | "destroyed"): number {
+  return instance
+    .logs()
+    .filter(
+      (entry) =>
+        entry.logger === "example-server/app" &&
+        entry.data.message === "Session ended" &&
+        entry.data.reason === reason,
+    ).length;
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function expectBothHealthy(): Promise<void> {
+  const { a, b } = mainFleet();
+  for (const instance of [a, b]) {
+    expect(await health(instance.url), instance.name).toMatchObject({
+      status: 200,
+      body: { status: "ok", store: "redis" },
+    });
+  }
+}
+
+describe("two example-server processes on one Redis", () => {
+  it("start as one fleet on the redis store", () => {
+    const { a, b } = mainFleet();
+    expect([a.store, b.store]).toEqual(["redis", "redis"]);
+    expect(a.port).not.toBe(b.port);
+  });
+
+  it("serve a whole session to the SDK client through a round-robin proxy, alternating", async () => {
+    const lb = theProxy();
+    const first = lb.requests.length;
+    const client = new Client({ name: "fleet-test", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(lb.url));
+    await client.connect(transport);
+    cleanups.push(() => client.close());
+    const sessionId = transport.sessionId;
+    expect(sessionId).toEqual(expect.any(String));
+    expect(client.getServerVersion()).toEqual({ name: "example-server", version: "0.0.0" });
+
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "confirm", "countdown"]);
+
+    const sum = await client.callTool({ name: "add", arguments: { a: 20, b: 22 } });
+    expect(sum.structuredContent).toEqual({ sum: 42 });
+
+    // Progress travels on the POST's own SSE response, through the proxy, as it is written: the
+    // first step arrives while the instance is still counting (its response not yet ended).
+    const progress: Progress[] = [];
+    const upstreamEndedAtProgress: boolean[] = [];
+    const countdownRequest = lb.requests.length;
+    const countdown = await client.callTool(
+      { name: "countdown", arguments: { from: 5 } },
+      undefined,
+      {
+        onprogress: (update) => {
+          progress.push(update);
+          upstreamEndedAtProgress.push(lb.requests[countdownRequest]?.ended ?? true);
+        },
+      },
+    );
+    expect(countdown.content).toEqual([{ type: "text", text: "Counted down from 5: liftoff!" }]);
+    expect(progress).toEqual(
+      [4, 3, 2, 1, 0].map((left, step) => ({ progress: step + 1, total: 5, message: `${left}` })),
+    );
+    expect(upstreamEndedAtProgress[0]).toBe(false);
+    expect(lb.requests[countdownRequest]).toMatchObject({
+      method: "POST",
+      status: 200,
+      ended: true,
+    });
+
+    const info = await client.readResource({ uri: "info://server" });
+    expect(info.contents).toEqual([
+      {
+        uri: "info://server",
+        mimeType: "application/json",
+        text: JSON.stringify({ name: "example-server", version: "0.0.0" }),
+      },
+    ]);
+    const greeting = await client.readResource({ uri: "greeting://Fleet" });
+    expect(greeting.contents).toEqual([
+      { uri: "greeting://Fleet", mimeType: "text/plain", text: "Hello, Fleet!" },
+    ]);
+
+    const prompt = await client.getPrompt({ name: "summarize", arguments: { text: "Two nodes." } });
+    expect(prompt.messages).toEqual([
+      {
+        role: "user",
+        content: {
+          type: "text",
+          text: "Summarize the following text in one short paragraph:\n\nTwo nodes.",
+        },
+      },
+    ]);
+
+    await transport.terminateSession();
+    expect(transport.sessionId).toBeUndefined();
+
+    const served = lb.requests.slice(first);
+    // initialize, initialized, GET stream, tools/list, add, countdown, 2 reads, prompt, DELETE.
+    expect(served.length).toBeGreaterThanOrEqual(10);
+    const order = served.map((request) => request.upstream);
+    const [start, next] = order[0] === "A" ? ["A", "B"] : ["B", "A"];
+    expect(order).toEqual(order.map((_, index) => (index % 2 === 0 ? start : next)));
+    // Both instances served requests of this session: each adopted it or made it.
+    const inSession = served.filter((request) => request.sessionId === sessionId);
+    expect(new Set(inSession.map((request) => request.upstream))).toEqual(new Set(["A", "B"]));
+    const posts = served.filter((request) => request.method === "POST");
+    expect(posts.filter((request) => request.status !== 200 && request.status !== 202)).toEqual([]);
+    // The GET stream's headers passed through at once, though no event had been sent on it.
+    expect(served.find((request) => request.method === "GET")?.status).toBe(200);
+    expect(served.find((request) => request.method === "DELETE")?.status).toBe(200);
+  });
+
+  it("serve on B a session initialized on A", async () => {
+    const { a, b } = mainFleet();
+    const sessionId = await initializeSession(a.url);
+    deleteAfterwards(a.url, sessionId);
+
+    const onB = await post(b.url, addRequest(1, 2, 3), { sessionId });
+    expect(onB.status).toBe(200);
+    expect(onB.headers.get("mcp-session-id")).toBe(sessionId);
+    expect(responseTo(onB, 1)?.result).toMatchObject({ structuredContent: { sum: 5 } });
+
+    // And back on A, which made it: both serve the one session.
+    const onA = await post(a.url, addRequest(2, 4, 5), { sessionId });
+    expect(onA.status).toBe(200);
+    expect(responseTo(onA, 2)?.result).toMatchObject({ structuredContent: { sum: 9 } });
+  });
+
+  it("answer 404 (-32001) on A for a session deleted through B", async () => {
+    const { a, b } = mainFleet();
+    const sessionId = await initializeSession(a.url);
+    expect((await post(a.url, addRequest(1, 1, 1), { sessionId })).status).toBe(200);
+
+    const deleted = await deleteSession(b.url, sessionId);
+    expect(deleted.status).toBe(200);
+
+    for (const instance of [a, b]) {
+      const reply = await post(instance.url, addRequest(2, 1, 1), { sessionId });
+      expect(reply.status, instance.name).toBe(404);
+      expect(errorCodeOf(reply), instance.name).toBe(-32001);
+    }
+    // Deleted once: a second DELETE finds nothing.
+    expect((await deleteSession(a.url, sessionId)).status).toBe(404);
+  });
+
+  it("close a session's stream on A when B deletes the session", async () => {
+    const { a, b } = mainFleet();
+    const sessionId = await initializeSession(a.url);
+    const stream = await within(
+      openStream(a.url, sessionId),
+      SIGNAL_BOUND_MS,
+      "A opening a stream",
+    );
+    cleanups.push(async () => stream.abort());
+    // Another session's stream on A, which must stay open: A closes only what ended.
+    const otherId = await initializeSession(a.url);
+    deleteAfterwards(a.url, otherId);
+    const other = await within(openStream(a.url, otherId), SIGNAL_BOUND_MS, "A opening a stream");
+    cleanups.push(async () => other.abort());
+    const destroyedOnA = endedCount(a, "destroyed");
+
+    expect((await deleteSession(b.url, sessionId)).status).toBe(200);
+
+    // Only `ended` from Redis tells A: B never held this session, and A's own keep-alive touch
+    // is 20 s away. A closing its transport and server ends the stream.
+    await within(stream.ended, SIGNAL_BOUND_MS, "the stream on A ending");
+    // Its log line travels on another pipe than the stream: it may come a little later.
+    await expect
+      .poll(() => endedCount(a, "destroyed"), { timeout: SIGNAL_BOUND_MS })
+      .toBe(destroyedOnA + 1);
+    expect(other.hasEnded()).toBe(false);
+
+    expect((await deleteSession(a.url, otherId)).status).toBe(200);
+    await within(other.ended, SIGNAL_BOUND_MS, "the other stream on A ending");
+  });
+
+  it("expire an idle session on both instances, each hearing that it ended", async () => {
+    if (expiryFleet === undefined) throw new Error("The expiry fleet did not start");
+    const { a, b } = expiryFleet;
+    const sessionId = await initializeSession(a.url);
+    // B adopts it: now both instances hold a transport for it.
+    expect((await post(b.url, addRequest(1, 1, 2), { sessionId })).status).toBe(200);
+    for (const instance of [a, b]) {
+      expect((await health(instance.url)).body, instance.name).toMatchObject({
+        activeSessions: 1,
+      });
+    }
+    const expiredBefore = [endedCount(a, "expired"), endedCount(b, "expired")];
+
+    // Idle from here on: nothing below touches the session until both count it gone.
+    for (const instance of [a, b]) {
+      await expect
+        .poll(async () => (await health(instance.url)).body, {
+          timeout: EXPIRY_BOUND_MS,
+          interval: 200,
+        })
+        .toEqual({ status: "ok", store: "redis", activeSessions: 0 });
+    }
+    // Each instance heard `ended` for it, which closes its local transport and server.
+    await expect
+      .poll(() => [endedCount(a, "expired"), endedCount(b, "expired")], {
+        timeout: EXPIRY_BOUND_MS,
+        interval: 100,
+      })
+      .toEqual(expiredBefore.map((count) => count + 1));
+
+    for (const instance of [a, b]) {
+      const reply = await post(instance.url, addRequest(2, 1, 2), { sessionId });
+      expect(reply.status, instance.name).toBe(404);
+      expect(errorCodeOf(reply), instance.name).toBe(-32001);
+    }
+  });
+
+  it("refuse bad requests through the proxy with 4xx, and both keep serving", async () => {
+    const lb = theProxy();
+    const sessionId = await initializeSession(lb.url);
+    deleteAfterwards(lb.url, sessionId);
+    const before = lb.requests.length;
+
+    const badRequests = [
+      {
+        what: "malformed JSON",
+        send: () => post(lb.url, '{"jsonrpc":"2.0","id":1,"method":', { sessionId }),
+        status: 400,
+        code: -32700,
+      },
+      {
+        what: "an Accept without text/event-stream",
+        send: () =>
+          post(
+            lb.url,
+            { jsonrpc: "2.0", id: 2, method: "tools/list" },
+            { sessionId, headers: { accept: "application/json" } },
+          ),
+        status: 406,
+        code: -32000,
+      },
+      {
+        what: "a 10 KB session id",
+        send: () => post(lb.url, addRequest(3, 1, 1), { sessionId: "x".repeat(10_240) }),
+        status: 400,
+        code: -32000,
+      },
+      {
+        what: "initialize replayed on a live session",
+        send: () => post(lb.url, initializeRequest(), { sessionId }),
+        status: 400,
+        code: -32600,
+      },
+    ];
+    // Each one twice in a row: the proxy sends one to A and the other to B.
+    for (const bad of badRequests) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const reply = await bad.send();
+        expect(reply.status, bad.what).toBe(bad.status);
+        expect(errorCodeOf(reply), bad.what).toBe(bad.code);
+        await expectBothHealthy();
+      }
+    }
+    const refused = lb.requests.slice(before).map((request) => request.upstream);
+    expect(refused).toHaveLength(badRequests.length * 2);
+    for (let index = 0; index < refused.length; index += 2) {
+      expect(new Set(refused.slice(index, index + 2))).toEqual(new Set(["A", "B"]));
+    }
+
+    // The session survived all of it, on either instance.
+    for (const id of [4, 5]) {
+      const reply = await post(lb.url, addRequest(id, id, 1), { sessionId });
+      expect(reply.status).toBe(200);
+      expect(responseTo(reply, id)?.result).toMatchObject({ structuredContent: { sum: id + 1 } });
+    }
+  });
+
+  it("elicit within one instance", async () => {
+    const { a } = mainFleet();
+    const client = new Client(
+      { name: "fleet-test", version: "1.0.0" },
+      { capabilities: { elicitation: {} } },
+    );
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      return { action: "accept", content: { confirmed: true } };
+    });
+    const transport = new StreamableHTTPClientTransport(new URL(a.url));
+    await client.connect(transport);
+    cleanups.push(() => client.close());
+    cleanups.push(() => transport.terminateSession());
+
+    const result = await client.callTool({
+      name: "confirm",
+      arguments: { question: "Scale the fleet?" },
+    });
+    expect(asked).toEqual(["Scale the fleet?"]);
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ action: "accept", confirmed: true });
+  });
+});
