@@ -1,3 +1,4 @@
+import { type RoundRobinProxy, startRoundRobinProxy } from "@mcp-sessions/session-testing/http";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -16,7 +17,6 @@ import {
   post,
   responseTo,
 } from "./support/mcp-http.js";
-import { type RoundRobinProxy, startRoundRobinProxy } from "./support/round-robin-proxy.js";
 
 // Two `node dist/main.js` processes share one private redis-server, as a fleet behind a load
 // balancer does. The main fleet has a long TTL, so nothing expires while a test runs and an open

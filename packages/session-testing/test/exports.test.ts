@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { expect, it } from "vitest";
+import * as http from "../src/http/index.js";
 import * as api from "../src/index.js";
 import * as redis from "../src/redis/index.js";
 
@@ -14,6 +15,15 @@ it("exports the Redis provisioning from ./redis, and nothing else at runtime", (
     "startRedisCluster",
     "startTcpProxy",
   ]);
+});
+
+it("exports the round-robin proxy from ./http, and nothing else at runtime", () => {
+  expect(Object.keys(http)).toEqual(["startRoundRobinProxy"]);
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  expect(manifest.exports["./http"]).toEqual({
+    types: "./dist/http/index.d.ts",
+    default: "./dist/http/index.js",
+  });
 });
 
 it("maps ./redis in the package's exports", () => {

@@ -18,12 +18,12 @@
 import { SessionManager } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler, type McpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import { startRoundRobinProxy } from "@mcp-sessions/session-testing/http";
 import { type BenchmarkGroup, collectGarbage, compare, progress, type Row } from "../harness.js";
 import { withRedis } from "../redis/fixtures.js";
 import { serverCpuMicros } from "../redis/server-stats.js";
 import { buildAddServer, closeAll, type Listening, listen, QUICK } from "./fixtures.js";
 import { runLoadClient } from "./load.js";
-import { startRoundRobinProxy } from "./round-robin-proxy.js";
 import { createSdkSessionMap } from "./sdk-session-map.js";
 
 /** Sessions per load client, each with one call in flight. */
@@ -124,7 +124,12 @@ export const mcpThroughput: BenchmarkGroup = {
           );
           instances.push({ manager, http });
         }
-        const fleet = await startRoundRobinProxy(instances.map(({ http }) => http.url));
+        const fleet = await startRoundRobinProxy(
+          instances.map(({ http }, index) => ({
+            name: `instance ${index}`,
+            port: Number(http.url.port),
+          })),
+        );
         closers.push(() => fleet.close());
         const fleetSessions = instances[0]?.manager as SessionManager;
         const admin = redis.connect();
@@ -133,19 +138,21 @@ export const mcpThroughput: BenchmarkGroup = {
         closers.push(() => sdkMap.close());
         const sdk = await listen(sdkMap.listener);
         closers.push(() => sdk.close());
-        const sdkProxied = await startRoundRobinProxy([sdk.url]);
+        const sdkProxied = await startRoundRobinProxy([
+          { name: "sdk", port: Number(sdk.url.port) },
+        ]);
         closers.push(() => sdkProxied.close());
 
         const sdkLive = async () => sdkMap.size;
         const targets: Record<Side, Target> = {
           ours: { url: ours.url, live: () => memory.getActiveSessionCount() },
           fleet: {
-            url: fleet.url,
+            url: new URL(fleet.url),
             live: () => fleetSessions.getActiveSessionCount(),
             externalCpuMicros: () => serverCpuMicros(admin),
           },
           sdk: { url: sdk.url, live: sdkLive },
-          sdkProxied: { url: sdkProxied.url, live: sdkLive },
+          sdkProxied: { url: new URL(sdkProxied.url), live: sdkLive },
         };
 
         progress(`  warm-up: every side for ${WARMUP_MS / 1000} s`);
@@ -155,8 +162,11 @@ export const mcpThroughput: BenchmarkGroup = {
           progress(`  run ${run}/${RUNS}: every side for ${DURATION_MS / 1000} s`);
           runs.push(await loadEverySide(targets, DURATION_MS));
         }
-        if (fleet.forwarded.some((count) => count === 0)) {
-          throw new Error(`the proxy left an instance idle: ${fleet.forwarded.join(", ")}`);
+        const forwarded = instances.map(
+          (_, index) => fleet.requests.filter((r) => r.upstream === `instance ${index}`).length,
+        );
+        if (forwarded.some((count) => count === 0)) {
+          throw new Error(`the proxy left an instance idle: ${forwarded.join(", ")}`);
         }
 
         const load = `${SESSIONS} sessions, ${DURATION_MS / 1000} s closed loop`;

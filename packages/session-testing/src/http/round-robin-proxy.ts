@@ -50,7 +50,7 @@ export interface RoundRobinProxy {
 }
 
 /**
- * A reverse proxy on 127.0.0.1 without stickiness: each incoming request goes to the next
+ * Starts a reverse proxy on 127.0.0.1 without stickiness, the load balancer of fleet tests: each incoming request goes to the next
  * upstream in turn, whatever its session. Bodies stream both ways as they come, so SSE responses
  * (progress notifications, the GET stream) pass through live; a client that goes away takes its
  * upstream request with it.

@@ -1,0 +1,2 @@
+export type { ProxiedRequest, RoundRobinProxy, Upstream } from "./round-robin-proxy.js";
+export { startRoundRobinProxy } from "./round-robin-proxy.js";
