@@ -21,6 +21,7 @@ const PACKAGES = [
   { name: "@mcp-sessions/session-testing", projects: ["contract"] },
   { name: "@mcp-sessions/session-redis", projects: ["redis"] },
   { name: "@mcp-sessions/session-mcp", projects: [] },
+  { name: "consumer-test", projects: [] },
 ];
 
 const cacheRoot = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "mcp-sessions");
@@ -57,7 +58,7 @@ function runPackage(bin, major, pkg) {
   const command = `echo "node-matrix-version $(node --version)" && exec vitest run ${projectArgs.join(" ")}`;
   return new Promise((resolve) => {
     const child = spawn("pnpm", ["--filter", pkg.name, "exec", "sh", "-c", command], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FORCE_COLOR: "0" },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -67,8 +68,7 @@ function runPackage(bin, major, pkg) {
   });
 }
 
-function summarize(rawOutput, code, major) {
-  const output = rawOutput.replace(/\x1b\[[0-9;]*m/g, "");
+function summarize(output, code, major) {
   const version = /node-matrix-version (v\S+)/.exec(output)?.[1];
   const tests = /^\s*Tests\s+(.*)\(\d+\)\s*$/m.exec(output)?.[1];
   const passed = Number(/(\d+) passed/.exec(tests ?? "")?.[1] ?? 0);
@@ -78,7 +78,10 @@ function summarize(rawOutput, code, major) {
   }
   if (tests === undefined) {
     // No "Tests" line: vitest (or pnpm) did not get as far as running a test.
-    const firstError = output.split("\n").find((line) => /error/i.test(line))?.trim();
+    const firstError = output
+      .split("\n")
+      .find((line) => /error/i.test(line) && !line.includes("⎯"))
+      ?.trim();
     return tooling(output, firstError ?? `exited ${code} before running tests`);
   }
   if (code !== 0 && failed === 0) {
@@ -104,7 +107,10 @@ for (const major of MAJORS) {
     version = versionOf(bin);
   } catch (error) {
     console.log(`node-matrix: ${error.message}`);
-    rows.push({ version: `${major} (not installed)`, cells: PACKAGES.map(() => "tooling failure") });
+    rows.push({
+      version: `${major} (not installed)`,
+      cells: PACKAGES.map(() => "tooling failure"),
+    });
     failed += PACKAGES.length;
     continue;
   }
