@@ -1,25 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
-const LISTENING =
-  /^example-server listening on (http:\/\/127\.0\.0\.1:\d+\/mcp) \(store: memory\)$/;
-/** Every variable the server reads; the test's own environment (a CI `REDIS_URL`) must not leak in. */
-const CONFIG_VARIABLES = [
-  "PORT",
-  "HOST",
-  "SESSION_TTL_MS",
-  "SESSION_CLEANUP_INTERVAL_MS",
-  "MAX_SESSIONS",
-  "REDIS_URL",
-  "REDIS_PREFIX",
-  "LOG_LEVEL",
-];
+import { CONFIG_VARIABLES, LISTENING, MAIN } from "./support/example-server-process.js";
 
 interface Running {
   readonly child: ChildProcess;
@@ -65,7 +50,7 @@ function listeningUrl(running: Running): Promise<string> {
     const lines = createInterface({ input: running.child.stdout as NodeJS.ReadableStream });
     lines.on("line", (line) => {
       const match = LISTENING.exec(line);
-      if (match?.[1]) resolve(match[1]);
+      if (match?.[1] && match[3] === "memory") resolve(match[1]);
     });
     void running.exited.then(({ code, signal }) =>
       reject(

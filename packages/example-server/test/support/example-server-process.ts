@@ -3,11 +3,12 @@ import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-const LISTENING =
+export const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+/** The line main.js prints once it listens: the MCP URL, its port and the store. */
+export const LISTENING =
   /^example-server listening on (http:\/\/127\.0\.0\.1:(\d+)\/mcp) \(store: (memory|redis)\)$/;
 /** Every variable the server reads: the test's own environment (a CI `REDIS_URL`) stays out. */
-const CONFIG_VARIABLES = [
+export const CONFIG_VARIABLES = [
   "PORT",
   "HOST",
   "SESSION_TTL_MS",
