@@ -29,6 +29,15 @@ export type {
 } from "./session-manager.js";
 export { SessionManager } from "./session-manager.js";
 export type {
+  HoldOptions,
+  PublishOptions,
+  RelayListener,
+  RelayMember,
+  RelayMessage,
+  SessionRelay,
+  StreamEvent,
+} from "./session-relay.js";
+export type {
   CreateOptions,
   CreateOutcome,
   DeleteOptions,

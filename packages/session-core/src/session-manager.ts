@@ -10,6 +10,7 @@ import {
 } from "./options.js";
 import type { EndReason, SessionMetadata, SessionRecord } from "./session.js";
 import { assertValidSessionId } from "./session-id.js";
+import type { SessionRelay } from "./session-relay.js";
 import type { SessionLookup } from "./session-store.js";
 import { TypedEvents } from "./typed-events.js";
 
@@ -83,6 +84,11 @@ export class SessionManager {
   /** The idle timeout in ms, as resolved from the options: integrations pace keep-alives by it. */
   get ttl(): number {
     return this.#options.ttl;
+  }
+
+  /** The store's relay: how instances sharing the store reach each other for a session. */
+  get relay(): SessionRelay {
+    return this.#options.store.relay;
   }
 
   /**

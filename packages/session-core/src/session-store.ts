@@ -1,4 +1,5 @@
 import type { EndReason, SessionRecord } from "./session.js";
+import type { SessionRelay } from "./session-relay.js";
 
 /** What `SessionStore.create` did. `"full"` only when `maxSessions` was given and reached. */
 export type CreateOutcome = "created" | "exists" | "full";
@@ -68,6 +69,11 @@ export interface SessionStoreListener {
  * `StoreUnavailableError`; it never reads as a missing session.
  */
 export interface SessionStore {
+  /**
+   * Carries MCP messages between the instances sharing this store, and keeps each session's
+   * event log. A session's log and stream holds end with the session.
+   */
+  readonly relay: SessionRelay;
   /** Inserts `record` unless its id exists (live or not yet swept). Never overwrites. */
   create(record: SessionRecord, options?: CreateOptions): Promise<CreateOutcome>;
   /** Reads a live session without changing it. */

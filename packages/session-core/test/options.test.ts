@@ -25,6 +25,11 @@ function stubStore(): SessionStore {
     sweep: unused,
     subscribe: () => () => {},
     close: unused,
+    relay: {
+      join: () => {
+        throw new Error("not used in option tests");
+      },
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Why a request cannot reach a transport. Each maps to one HTTP status and JSON-RPC error, in the
+ * Why a request cannot reach a transport, or what became of one that went to another instance. Each maps to one HTTP status and JSON-RPC error, in the
  * SDK's shape, in `errorResponse` and nowhere else.
  */
 export type Refusal =
@@ -13,6 +13,9 @@ export type Refusal =
   | "capacity"
   | "store-unavailable"
   | "method-not-allowed"
+  | "not-acceptable"
+  | "unknown-event-id"
+  | "reply-undeliverable"
   | "internal";
 
 const REFUSALS: Readonly<
@@ -36,6 +39,17 @@ const REFUSALS: Readonly<
   capacity: [503, -32000, "Service Unavailable: session limit reached; retry later"],
   "store-unavailable": [503, -32000, "Service Unavailable: session store unreachable; retry later"],
   "method-not-allowed": [405, -32000, "Method not allowed."],
+  "not-acceptable": [406, -32000, "Not Acceptable: Client must accept text/event-stream"],
+  "unknown-event-id": [
+    400,
+    -32000,
+    "Bad Request: Last-Event-ID is not an event of this session that is still kept",
+  ],
+  "reply-undeliverable": [
+    410,
+    -32000,
+    "Gone: the server instance whose request this answers has stopped",
+  ],
   internal: [500, -32603, "Internal error"],
 };
 

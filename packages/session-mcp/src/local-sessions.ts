@@ -5,13 +5,15 @@ import {
   type SendLog,
   type SessionRecord,
   StoreClosedError,
-  unrefTimeout,
 } from "@mcp-sessions/session-core";
 import {
   WebStandardStreamableHTTPServerTransport,
   type WebStandardStreamableHTTPServerTransportOptions,
 } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { Fleet } from "./fleet.js";
+import { FleetTransport } from "./fleet-transport.js";
 import { replayRequests } from "./initialize-params.js";
 
 const LOGGER = "session-mcp/local-sessions";
@@ -25,30 +27,34 @@ export interface McpServerLike {
 /** Builds a fresh server for one session. */
 export type ServerFactory = (session: SessionRecord) => McpServerLike | Promise<McpServerLike>;
 
-/** Transport options the handler passes through; it sets the session hooks itself. */
+/**
+ * Transport options the handler passes through. It sets the session hooks itself, and the event
+ * store: with `resumable`, the session store's log is the event store.
+ */
 export type TransportOptions = Omit<
   WebStandardStreamableHTTPServerTransportOptions,
-  "sessionIdGenerator" | "onsessioninitialized" | "onsessionclosed"
+  "sessionIdGenerator" | "onsessioninitialized" | "onsessionclosed" | "eventStore"
 >;
 
-/** One session live on this instance: its transport and server, and its open streams. */
+/** One session live on this instance: its transport and server. */
 export interface LocalSession {
   readonly id: string;
+  /** The SDK's transport, for `handleRequest`. */
   readonly transport: WebStandardStreamableHTTPServerTransport;
-  /** Streaming responses (GET or POST SSE) now open; while any is, the session is not idle. */
-  openStreams: number;
+  /** The server's side of it, wrapped for the fleet. */
+  readonly fleetTransport: FleetTransport;
 }
 
 interface Entry extends LocalSession {
   readonly server: McpServerLike;
   /** The session's owner, as the store had it when this instance opened the session. */
   readonly owner: string | undefined;
-  keepAlive: NodeJS.Timeout | undefined;
 }
 
 export interface LocalSessionsOptions {
   readonly createServer: ServerFactory;
   readonly transport: TransportOptions;
+  readonly fleet: Fleet;
   readonly logger: SendLog;
 }
 
@@ -135,30 +141,9 @@ export class LocalSessions {
     await Promise.all([...this.#live.keys()].map((id) => this.close(id)));
   }
 
-  /**
-   * Counts a streaming response as open until `closed` settles, and while any is open calls
-   * `keepAlive` every `intervalMs`: a client that only listens is not idle.
-   */
-  trackStream(
-    session: LocalSession,
-    closed: Promise<void>,
-    intervalMs: number,
-    keepAlive: () => Promise<void>,
-  ): void {
-    const entry = session as Entry;
-    entry.openStreams++;
-    const arm = () => {
-      entry.keepAlive = unrefTimeout(() => {
-        keepAlive().finally(() => {
-          if (entry.openStreams > 0 && this.#live.get(entry.id) === entry) arm();
-        });
-      }, intervalMs);
-    };
-    if (entry.openStreams === 1) arm();
-    void closed.finally(() => {
-      entry.openStreams--;
-      if (entry.openStreams === 0) clearTimeout(entry.keepAlive);
-    });
+  /** Hands a client message that another instance received to this session's server. */
+  deliver(id: string, message: JSONRPCMessage): void {
+    this.#live.get(id)?.fleetTransport.deliver(message);
   }
 
   #open(id: string, build: () => Promise<Entry>): Promise<Entry> {
@@ -177,29 +162,35 @@ export class LocalSessions {
   }
 
   async #build(session: SessionRecord): Promise<Entry> {
+    const { fleet } = this.#options;
+    const eventStore = fleet.eventStore(session.id);
     const transport = new WebStandardStreamableHTTPServerTransport({
       ...this.#options.transport,
+      ...(eventStore ? { eventStore } : {}),
       sessionIdGenerator: () => session.id,
     });
+    const fleetTransport = new FleetTransport(transport, fleet.member.id, (message) =>
+      fleet.sendStandalone(session.id, message),
+    );
     const entry: Entry = {
       id: session.id,
       transport,
+      fleetTransport,
       server: await this.#options.createServer(session),
       owner: session.owner,
-      openStreams: 0,
-      keepAlive: undefined,
     };
     // Set before connect: the SDK chains its own onclose after ours.
-    transport.onclose = () => {
+    fleetTransport.onclose = () => {
       if (this.#live.get(session.id) === entry) this.#live.delete(session.id);
-      clearTimeout(entry.keepAlive);
     };
-    await entry.server.connect(transport);
+    await entry.server.connect(fleetTransport);
     return entry;
   }
 
   async #dispose(entry: Entry): Promise<void> {
-    clearTimeout(entry.keepAlive);
+    entry.fleetTransport.failWaiting(
+      "The session ended, or its server closed, before the client replied",
+    );
     try {
       // Closing the server closes its transport and every stream of it.
       await entry.server.close();

@@ -5,7 +5,9 @@ import {
   isValidSessionId,
   log,
   type SessionRecord,
+  unrefTimeout,
 } from "@mcp-sessions/session-core";
+import { Fleet } from "./fleet.js";
 import { initializeParamsOf } from "./initialize-params.js";
 import { errorResponse, type Refusal } from "./json-rpc-errors.js";
 import { LocalSessions } from "./local-sessions.js";
@@ -44,15 +46,23 @@ export interface McpSessionHandler {
  */
 export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpSessionHandler {
   const resolved = resolveOptions(options);
-  const local = new LocalSessions(resolved);
+  const fleet = new Fleet({
+    relay: resolved.sessions.relay,
+    resumable: resolved.resumable,
+    logger: resolved.logger,
+    // Deliveries are asynchronous, so none arrives before `local` below exists.
+    onRouted: (id, message) => local.deliver(id, message),
+  });
+  const local = new LocalSessions({ ...resolved, fleet });
+  const context: Context = { options: resolved, local, fleet };
   const inFlight = new Set<Promise<void>>();
-  const stopListening = resolved.sessions.on("ended", ({ id }) => local.close(id));
+  const stopListening = resolved.sessions.on("ended", ({ id }) => releaseSession(context, id));
   let closed: Promise<void> | undefined;
 
   const handler = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) => {
     const work = closed
       ? writeWebResponse(res, errorResponse("store-unavailable"))
-      : serve(resolved, local, req, res, parsedBody);
+      : serve(context, req, res, parsedBody);
     inFlight.add(work);
     return work.finally(() => inFlight.delete(work));
   };
@@ -60,7 +70,8 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     close(): Promise<void> {
       closed ??= (async () => {
         stopListening();
-        await local.closeAll();
+        await context.local.closeAll();
+        await fleet.close();
         await Promise.allSettled(inFlight);
         if (resolved.ownsSessions) await resolved.sessions.close();
       })();
@@ -69,19 +80,26 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
   });
 }
 
+/** What every request of one handler works with. */
+interface Context {
+  readonly options: ResolvedMcpSessionHandlerOptions;
+  readonly local: LocalSessions;
+  readonly fleet: Fleet;
+}
+
 async function serve(
-  options: ResolvedMcpSessionHandlerOptions,
-  local: LocalSessions,
+  context: Context,
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody: unknown,
 ): Promise<void> {
+  const { options } = context;
   const aborted = new AbortController();
   res.once("close", () => aborted.abort());
   let response: Response;
   let session: SessionRecord | undefined;
   try {
-    ({ response, session } = await route(options, local, req, parsedBody, aborted.signal));
+    ({ response, session } = await route(context, req, parsedBody, aborted.signal));
   } catch (error) {
     response = errorResponse(refusalFor(error));
     if (response.status === 500) {
@@ -93,32 +111,53 @@ async function serve(
     }
   }
   const written = writeWebResponse(res, response);
-  const live = session && local.obtainIfLive(session.id);
-  if (live && response.headers.get("content-type")?.startsWith("text/event-stream")) {
-    const owner = session?.owner;
-    local.trackStream(live, written, keepAliveInterval(options), async () => {
-      await options.sessions
-        .touch(live.id, owner === undefined ? {} : { owner })
-        .then((stillLive) => (stillLive ? undefined : local.close(live.id)))
-        .catch((error: unknown) =>
-          log(options.logger, {
-            level: "warning",
-            logger: LOGGER,
-            data: { message: "Keep-alive touch failed", error: describeError(error) },
-          }),
-        );
-    });
+  if (session && response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    keepAliveWhileOpen(context, session, written);
   }
   await written;
 }
 
+/**
+ * An open stream keeps its session alive: a client that only listens is not idle. Every ttl/3
+ * while the response is open, the session is touched; once it is gone, its streams here close.
+ */
+function keepAliveWhileOpen(context: Context, session: SessionRecord, written: Promise<void>) {
+  const { sessions, logger } = context.options;
+  const owner = session.owner === undefined ? {} : { owner: session.owner };
+  const interval = Math.max(1_000, Math.floor(sessions.ttl / 3));
+  let open = true;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = unrefTimeout(() => {
+      sessions
+        .touch(session.id, owner)
+        .then((live) => (live ? undefined : releaseSession(context, session.id)))
+        .catch((error: unknown) =>
+          log(logger, {
+            level: "warning",
+            logger: LOGGER,
+            data: { message: "Keep-alive touch failed", error: describeError(error) },
+          }),
+        )
+        .finally(() => {
+          if (open) arm();
+        });
+    }, interval);
+  };
+  arm();
+  void written.finally(() => {
+    open = false;
+    clearTimeout(timer);
+  });
+}
+
 async function route(
-  options: ResolvedMcpSessionHandlerOptions,
-  local: LocalSessions,
+  context: Context,
   req: IncomingMessage,
   parsedBody: unknown,
   signal: AbortSignal,
 ): Promise<{ response: Response; session?: SessionRecord }> {
+  const { options, local, fleet } = context;
   const { sessions } = options;
   const refuse = (refusal: Refusal) => ({ response: errorResponse(refusal) });
   if (req.method !== "GET" && req.method !== "POST" && req.method !== "DELETE") {
@@ -145,10 +184,10 @@ async function route(
       const started = await local.start(session);
       const response = await started.transport.handleRequest(request, { parsedBody: body.value });
       // The SDK refused this initialize (bad headers, version): keep no session for it.
-      if (!response.ok) await endSession(options, local, session.id);
+      if (!response.ok) await endSession(context, session.id);
       return { response, session };
     } catch (error) {
-      await endSession(options, local, session.id);
+      await endSession(context, session.id);
       throw error;
     }
   }
@@ -166,24 +205,42 @@ async function route(
   if (req.method === "DELETE") {
     const live = local.obtainIfLive(sessionId);
     const response = live ? await live.transport.handleRequest(request) : new Response(null);
-    await endSession(options, local, sessionId);
+    await endSession(context, sessionId);
     return { response };
   }
+  const lastEventId = request.headers.get("last-event-id");
+  if (req.method === "GET" && lastEventId && options.resumable) {
+    // Replayed from the shared log, wherever the stream was: no transport is needed here.
+    return { response: await fleet.resume(sessionId, request, lastEventId), session };
+  }
+  let parsed: { parsedBody?: unknown } = {};
+  if (body.kind === "json") {
+    const messages = Array.isArray(body.value) ? body.value : [body.value];
+    const routed = await fleet.routeFromClient(sessionId, messages);
+    if (routed.local.length === 0) {
+      if (routed.undeliverable) return refuse("reply-undeliverable");
+      return { response: new Response(null, { status: 202 }) };
+    }
+    const kept = routed.local.length === messages.length ? body.value : routed.local;
+    parsed = { parsedBody: kept };
+  }
   const live = await local.obtain(session, request);
-  const response = await live.transport.handleRequest(
-    request,
-    body.kind === "json" ? { parsedBody: body.value } : {},
-  );
+  const response = await live.transport.handleRequest(request, parsed);
+  if (req.method === "GET" && response.status === 200 && response.body) {
+    return { response: await fleet.openStandalone(sessionId, response), session };
+  }
   return { response, session };
 }
 
-async function endSession(
-  options: ResolvedMcpSessionHandlerOptions,
-  local: LocalSessions,
-  id: string,
-): Promise<void> {
-  await local.close(id);
-  await options.sessions.cleanup(id);
+/** Releases what this instance holds for a session that ended: its transport and streams. */
+async function releaseSession(context: Context, id: string): Promise<void> {
+  context.fleet.closeSession(id);
+  await context.local.close(id);
+}
+
+async function endSession(context: Context, id: string): Promise<void> {
+  await releaseSession(context, id);
+  await context.options.sessions.cleanup(id);
 }
 
 /** Maps an error from the manager or store to the refusal the client sees. */
@@ -202,9 +259,4 @@ function refusalFor(error: unknown): Refusal {
     default:
       return "internal";
   }
-}
-
-/** An open stream touches its session often enough that it cannot idle out: every ttl/3. */
-function keepAliveInterval(options: ResolvedMcpSessionHandlerOptions): number {
-  return Math.max(1_000, Math.floor(options.sessions.ttl / 3));
 }

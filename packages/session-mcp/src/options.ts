@@ -29,6 +29,13 @@ export interface McpSessionHandlerOptions {
    */
   transport?: TransportOptions;
   /**
+   * Keep every SSE event in the session store's per-session log (the SDK's `EventStore`), so a
+   * client that loses a stream reconnects with `Last-Event-ID` to any instance and gets every
+   * event it missed, in order, once. Costs one store round trip per event.
+   * @default false
+   */
+  resumable?: boolean;
+  /**
    * Receives logs as `{ level, logger, data }`.
    * @default warnings and errors as JSON lines on stderr
    */
@@ -42,6 +49,7 @@ export interface ResolvedMcpSessionHandlerOptions {
   readonly createServer: ServerFactory;
   readonly authenticate: McpSessionHandlerOptions["authenticate"];
   readonly transport: TransportOptions;
+  readonly resumable: boolean;
   readonly logger: SendLog;
 }
 
@@ -55,10 +63,21 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
       `Expected options to be an object, got \`${String(input)}\` (${typeof input})`,
     );
   }
-  const { createServer, authenticate, transport = {}, logger = defaultSendLog } = input;
+  const {
+    createServer,
+    authenticate,
+    transport = {},
+    resumable = false,
+    logger = defaultSendLog,
+  } = input;
   const given = input.sessions ?? undefined;
   if (given !== undefined && typeof (given as Partial<SessionManager>).touch !== "function") {
     throw new TypeError("Expected `sessions` to be a SessionManager");
+  }
+  if (given !== undefined && typeof given.relay?.join !== "function") {
+    throw new TypeError(
+      "Expected the store of `sessions` to have a `relay` (see SessionStore in @mcp-sessions/session-core)",
+    );
   }
   if (typeof createServer !== "function")
     throw optionError("createServer", "a function", createServer);
@@ -68,12 +87,26 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
   if (typeof transport !== "object" || transport === null) {
     throw optionError("transport", "an object", transport);
   }
+  if (typeof resumable !== "boolean") throw optionError("resumable", "a boolean", resumable);
+  if ("eventStore" in transport) {
+    throw new TypeError(
+      "Expected `transport` to have no `eventStore`: pass `resumable: true`, and the session store keeps the events",
+    );
+  }
   if (typeof logger !== "function") throw optionError("logger", "a function", logger);
   // Made last: a manager starts its sweep timer, which a later throw would leave running.
   const ownsSessions = given === undefined;
   const sessions =
     given ?? new SessionManager({ store: new MemorySessionStore({ logger }), logger });
-  return Object.freeze({ sessions, ownsSessions, createServer, authenticate, transport, logger });
+  return Object.freeze({
+    sessions,
+    ownsSessions,
+    createServer,
+    authenticate,
+    transport,
+    resumable,
+    logger,
+  });
 }
 
 function optionError(name: string, expected: string, value: unknown): TypeError {

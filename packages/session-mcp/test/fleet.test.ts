@@ -235,7 +235,7 @@ describe("ending a session anywhere", () => {
     await client.listTools(); // on A
     const id = transport.sessionId as string;
     await transport.terminateSession(); // DELETE on B
-    expect(fetch.sent.at(-1)).toEqual({ method: "DELETE", port: b.http.port });
+    expect(fetch.sent.at(-1)).toMatchObject({ method: "DELETE", port: b.http.port });
     expect(b.closed).toEqual([id]);
     await expect.poll(() => a.closed).toEqual([id]);
 

@@ -27,6 +27,10 @@ describe("one instance", () => {
       "whoami",
       "rendezvous",
       "announce",
+      "confirm",
+      "sample",
+      "wait",
+      "ticker",
     ]);
     expect(await client.callTool({ name: "add", arguments: { a: 2, b: 3 } })).toMatchObject({
       content: [{ type: "text", text: "5" }],
@@ -100,7 +104,7 @@ describe("one instance", () => {
       content: [{ type: "text", text: "2" }],
     });
     now += 59_999; // touched on every request: still live one ms before its deadline
-    expect((await second.client.listTools()).tools).toHaveLength(5);
+    expect((await second.client.listTools()).tools).toHaveLength(9);
     await second.client.close();
   });
 

@@ -18,6 +18,7 @@ import {
   type TouchOptions,
 } from "@mcp-sessions/session-core";
 import { type DueNode, DueQueue } from "./due-queue.js";
+import { MemoryRelay } from "./memory-relay.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -25,6 +26,11 @@ export interface MemorySessionStoreOptions {
    * @default warnings and errors as JSON lines on stderr
    */
   logger?: SendLog;
+  /**
+   * Events kept per session for `Last-Event-ID` resumption; the oldest are dropped first.
+   * @default 1000
+   */
+  maxEventsPerSession?: number;
 }
 
 interface Entry {
@@ -36,6 +42,7 @@ interface Entry {
 const LOGGER = "session-memory/store";
 /** Below this many nodes, stale ones cost too little to be worth a rebuild. */
 const COMPACT_MIN_NODES = 1024;
+const DEFAULT_MAX_EVENTS_PER_SESSION = 1_000;
 const MISSING: SessionLookup = Object.freeze({ status: "missing" });
 const FOREIGN: SessionLookup = Object.freeze({ status: "foreign" });
 
@@ -55,9 +62,24 @@ export class MemorySessionStore implements SessionStore {
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #sendLog: SendLog;
   #closed = false;
+  /** Relays between the handlers of this process that share the store. */
+  readonly relay: MemoryRelay;
 
+  /** @throws TypeError when `maxEventsPerSession` is not a positive integer */
   constructor(options: MemorySessionStoreOptions = {}) {
-    this.#sendLog = options.logger ?? defaultSendLog;
+    const { logger = defaultSendLog, maxEventsPerSession = DEFAULT_MAX_EVENTS_PER_SESSION } =
+      options;
+    if (!Number.isSafeInteger(maxEventsPerSession) || maxEventsPerSession < 1) {
+      throw new TypeError(
+        `Expected \`maxEventsPerSession\` to be a positive integer, got \`${String(maxEventsPerSession)}\` (${typeof maxEventsPerSession})`,
+      );
+    }
+    this.#sendLog = logger;
+    this.relay = new MemoryRelay({
+      isLive: (id) => this.#entries.has(id),
+      maxEventsPerSession,
+      logger,
+    });
   }
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -111,6 +133,7 @@ export class MemorySessionStore implements SessionStore {
     // Past its deadline the session has expired: leave it for the sweep, which runs the handler.
     if (!entry || entry.record.expiresAt <= options.now) return false;
     this.#entries.delete(id);
+    this.relay.forget(id);
     this.#compactIfStale();
     this.#signal("ended", id, "destroyed");
     return true;
@@ -134,7 +157,10 @@ export class MemorySessionStore implements SessionStore {
     const ids = [...this.#entries.keys()];
     this.#entries.clear();
     this.#due.clear();
-    for (const id of ids) this.#signal("ended", id, "destroyed");
+    for (const id of ids) {
+      this.relay.forget(id);
+      this.#signal("ended", id, "destroyed");
+    }
     return ids.length;
   }
 
@@ -147,6 +173,7 @@ export class MemorySessionStore implements SessionStore {
       if (entry?.node !== node) continue;
       if (entry.record.expiresAt <= now) {
         this.#entries.delete(node.id);
+        this.relay.forget(node.id);
         claimed++;
         this.#signal("expired", node.id);
         this.#signal("ended", node.id, "expired");
@@ -172,6 +199,7 @@ export class MemorySessionStore implements SessionStore {
     this.#listeners.clear();
     this.#entries.clear();
     this.#due.clear();
+    this.relay.clear();
   }
 
   #lookup(id: string, options: LookupOptions): { entry: Entry; lookup: SessionLookup } | undefined {

@@ -1,12 +1,18 @@
 /**
  * The only place a key, channel or {hash tag} is spelled.
  *
- * Sessions are spread over `buckets` due indexes. A session's hash and its bucket's index share
+ * Sessions are spread over `buckets` due indexes. A session's keys and its bucket's index share
  * one hash tag, `{<prefix>:<bucket>}`, so every script touches a single Cluster slot:
  *
  *   {<prefix>:<bucket>}:s:<id>   hash of one session; PEXPIREAT at its deadline
  *   {<prefix>:<bucket>}:due      sorted set, member = id, score = expiresAt
+ *   {<prefix>:<bucket>}:ev:<id>  stream, the session's event log; PEXPIREAT as the session
+ *   {<prefix>:<bucket>}:h:<id>   hash, stream id -> holding member; PEXPIREAT as the session
  *   <prefix>:events              pub/sub channel: "d:<id>" destroyed, "e:<id>" expired
+ *   <prefix>:all                 pub/sub channel: relay broadcasts
+ *   <prefix>:m:<member>          pub/sub channel of one relay member (standalone)
+ *   {<prefix>:<bucket>}:m:<member>  sharded channel of one relay member for the sessions of
+ *                                one bucket (Cluster), in the same slot as their keys
  *
  * An id is only ever a key suffix or a sorted-set member, never part of a pattern.
  */
@@ -14,12 +20,18 @@ export class KeyLayout {
   readonly prefix: string;
   readonly buckets: number;
   readonly channel: string;
+  /** The relay's broadcast channel. */
+  readonly broadcastChannel: string;
+  /** A relay member's channel, standalone, is this followed by its id. */
+  readonly memberChannelPrefix: string;
   readonly #tagPrefix: string;
 
   constructor(prefix: string, buckets: number) {
     this.prefix = prefix;
     this.buckets = buckets;
     this.channel = `${prefix}:events`;
+    this.broadcastChannel = `${prefix}:all`;
+    this.memberChannelPrefix = `${prefix}:m:`;
     this.#tagPrefix = `{${prefix}:`;
   }
 
@@ -35,6 +47,22 @@ export class KeyLayout {
 
   session(id: string, bucket = this.bucketOf(id)): string {
     return `${this.#tagPrefix}${bucket}}:s:${id}`;
+  }
+
+  eventLog(id: string, bucket = this.bucketOf(id)): string {
+    return `${this.#tagPrefix}${bucket}}:ev:${id}`;
+  }
+
+  holders(id: string, bucket = this.bucketOf(id)): string {
+    return `${this.#tagPrefix}${bucket}}:h:${id}`;
+  }
+
+  /**
+   * A relay member's sharded channel for the sessions of `bucket`, followed by its id. It shares
+   * the bucket's hash tag, so a script on that slot can SPUBLISH to it.
+   */
+  shardedMemberChannelPrefix(bucket: number): string {
+    return `${this.#tagPrefix}${bucket}}:m:`;
   }
 
   due(bucket: number): string {

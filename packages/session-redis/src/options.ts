@@ -45,6 +45,13 @@ export interface RedisSessionStoreOptions {
    */
   sweepBatchSize?: number;
   /**
+   * Events kept in each session's log for `Last-Event-ID` resumption; older ones are trimmed.
+   * Trimming is approximate (`XADD … MAXLEN ~`): a log may hold up to one stream node more,
+   * 100 entries at Redis's default `stream-node-max-entries`. Between 1 and 1,000,000.
+   * @default 1_000
+   */
+  maxEventsPerSession?: number;
+  /**
    * Receives logs as `{ level, logger, data }`.
    * @default warnings and errors as JSON lines on stderr
    */
@@ -57,6 +64,7 @@ export const DEFAULT_REDIS_SESSION_STORE_OPTIONS = Object.freeze({
   keyspaceEvents: "configure",
   commandTimeoutMs: 2_000,
   sweepBatchSize: 500,
+  maxEventsPerSession: 1_000,
   logger: defaultSendLog,
 } as const);
 
@@ -69,6 +77,7 @@ export interface ResolvedRedisSessionStoreOptions {
   readonly keyspaceEvents: KeyspaceEventsMode;
   readonly commandTimeoutMs: number;
   readonly sweepBatchSize: number;
+  readonly maxEventsPerSession: number;
   readonly logger: SendLog;
 }
 
@@ -110,6 +119,7 @@ export function resolveOptions(input: RedisSessionStoreOptions): ResolvedRedisSe
   }
   assertInteger("commandTimeoutMs", options.commandTimeoutMs, 1, 2 ** 31 - 1);
   assertInteger("sweepBatchSize", options.sweepBatchSize, 1, 10_000);
+  assertInteger("maxEventsPerSession", options.maxEventsPerSession, 1, 1_000_000);
   if (typeof options.logger !== "function")
     throw optionError("logger", "a function", options.logger);
   return Object.freeze({
@@ -119,6 +129,7 @@ export function resolveOptions(input: RedisSessionStoreOptions): ResolvedRedisSe
     keyspaceEvents: options.keyspaceEvents,
     commandTimeoutMs: options.commandTimeoutMs,
     sweepBatchSize: options.sweepBatchSize,
+    maxEventsPerSession: options.maxEventsPerSession,
     logger: options.logger,
   });
 }

@@ -11,6 +11,7 @@ import {
   log,
   type SessionLookup,
   type SessionRecord,
+  type SessionRelay,
   type SessionStore,
   type SessionStoreListener,
   type SweepResult,
@@ -26,6 +27,7 @@ import {
   resolveOptions,
 } from "./options.js";
 import { closedError, toStoreError, withDeadline } from "./redis-errors.js";
+import { RedisRelay } from "./redis-relay.js";
 import { SessionScripts } from "./scripts.js";
 import { sweepBuckets } from "./sweeper.js";
 
@@ -42,6 +44,8 @@ const CLEAR_BATCH = 500;
  * `buckets` sorted sets that share its hash tag. Create, touch and delete are one Lua script
  * each, one round trip. Expiry is claimed with ZREM, which answers 1 to exactly one instance:
  * that one delivers `expired`. Every instance hears `ended` through the store's channel.
+ * `relay` carries MCP traffic between the instances over pub/sub, with each session's event log
+ * as a stream under the session's hash tag that ends with the session.
  *
  * @example
  * const store = new RedisSessionStore({ url: process.env.REDIS_URL, prefix: "my-app" });
@@ -55,6 +59,7 @@ export class RedisSessionStore implements SessionStore {
   readonly #keys: KeyLayout;
   readonly #scripts: SessionScripts;
   readonly #events: StoreEvents;
+  readonly #relay: RedisRelay;
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #inFlight = new Set<Promise<unknown>>();
   /** The latest attempt to subscribe; replaced by each retry after an outage at start-up. */
@@ -95,9 +100,26 @@ export class RedisSessionStore implements SessionStore {
       onExpiredKey: (id) => this.#claimNow(id),
       onEnded: (id, reason) => this.#signalEnded(id, reason),
     });
+    this.#relay = new RedisRelay({
+      client: this.#client,
+      keys: this.#keys,
+      maxEventsPerSession: this.#options.maxEventsPerSession,
+      commandTimeoutMs: this.#options.commandTimeoutMs,
+      logger,
+      run: (what, call) => this.#run(what, call),
+    });
     // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE, not ioredis's
     // own untyped error.
     this.#ready = this.#startEvents();
+  }
+
+  /**
+   * Carries MCP messages between the instances sharing this Redis and prefix, and keeps each
+   * session's event log. Members of one store share one subscriber connection. Every member
+   * operation is one round trip; an outage rejects with `StoreUnavailableError`.
+   */
+  get relay(): SessionRelay {
+    return this.#relay;
   }
 
   /**
@@ -239,16 +261,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Waits for calls in flight, unsubscribes, and closes the connections the store made. A client
-   * you passed in stays open. Idempotent.
+   * Leaves every relay member, waits for calls in flight, unsubscribes, and closes the
+   * connections the store made. A client you passed in stays open. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearTimeout(this.#retryTimer);
+      // Members stop hearing messages now, not after the calls in flight.
+      const relayClosed = this.#relay.close();
       await this.#ready.catch(() => {});
       while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
       this.#listeners.clear();
       await Promise.all([
+        relayClosed,
         this.#events.close(),
         this.#ownsClient ? disconnect(this.#client) : undefined,
       ]);

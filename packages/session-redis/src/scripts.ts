@@ -30,16 +30,7 @@ export class SessionScripts {
   readonly #expiredBy: string;
 
   constructor(client: Redis | Cluster, keys: KeyLayout, instanceId: string) {
-    for (const script of SCRIPTS) {
-      if (typeof (client as unknown as Record<string, unknown>)[script.name] !== "function") {
-        client.defineCommand(
-          script.name,
-          script.numberOfKeys === undefined
-            ? { lua: script.lua }
-            : { lua: script.lua, numberOfKeys: script.numberOfKeys },
-        );
-      }
-    }
+    defineScripts(client);
     this.#client = client;
     this.#keys = keys;
     this.#destroyedBy = `${DESTROYED}${instanceId}:`;
@@ -59,7 +50,7 @@ export class SessionScripts {
       this.#keys.due(bucket),
       ...countBuckets.map((countBucket) => this.#keys.due(countBucket)),
     ];
-    const reply = await this.#command(lua.createSession)(
+    const reply = await scriptCommand(this.#client, lua.createSession)(
       keys.length,
       ...keys,
       session.id,
@@ -94,9 +85,11 @@ export class SessionScripts {
     owner: string | undefined,
   ): Promise<SessionLookup> {
     const bucket = this.#keys.bucketOf(id);
-    const reply = await this.#command(lua.touchSession)(
+    const reply = await scriptCommand(this.#client, lua.touchSession)(
       this.#keys.session(id, bucket),
       this.#keys.due(bucket),
+      this.#keys.eventLog(id, bucket),
+      this.#keys.holders(id, bucket),
       id,
       now,
       ttl,
@@ -124,9 +117,11 @@ export class SessionScripts {
 
   async delete(id: string, now: number): Promise<boolean> {
     const bucket = this.#keys.bucketOf(id);
-    const reply = await this.#command(lua.deleteSession)(
+    const reply = await scriptCommand(this.#client, lua.deleteSession)(
       this.#keys.session(id, bucket),
       this.#keys.due(bucket),
+      this.#keys.eventLog(id, bucket),
+      this.#keys.holders(id, bucket),
       id,
       now,
       this.#keys.channel,
@@ -156,10 +151,10 @@ export class SessionScripts {
   /** Claims the due `ids` of `bucket`; returns the ones this call won. */
   async claim(bucket: number, ids: readonly string[], now: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    const reply = await this.#command(lua.claimExpired)(
-      ids.length + 1,
+    const reply = await scriptCommand(this.#client, lua.claimExpired)(
+      3 * ids.length + 1,
       this.#keys.due(bucket),
-      ...ids.map((id) => this.#keys.session(id, bucket)),
+      ...ids.flatMap((id) => this.#sessionKeys(id, bucket)),
       now,
       this.#keys.channel,
       this.#expiredBy,
@@ -205,10 +200,10 @@ export class SessionScripts {
   async clear(bucket: number, limit: number): Promise<{ removed: string[]; done: boolean }> {
     const ids = await this.#client.zrange(this.#keys.due(bucket), "0", String(limit - 1));
     if (ids.length === 0) return { removed: [], done: true };
-    const reply = await this.#command(lua.clearSessions)(
-      ids.length + 1,
+    const reply = await scriptCommand(this.#client, lua.clearSessions)(
+      3 * ids.length + 1,
       this.#keys.due(bucket),
-      ...ids.map((id) => this.#keys.session(id, bucket)),
+      ...ids.flatMap((id) => this.#sessionKeys(id, bucket)),
       this.#keys.channel,
       this.#destroyedBy,
       ...ids,
@@ -216,11 +211,35 @@ export class SessionScripts {
     return { removed: idList("clearSessions", reply), done: false };
   }
 
-  #command(script: lua.LuaScript): ScriptCommand {
-    const command = (this.#client as unknown as Record<string, ScriptCommand>)[script.name];
-    if (command === undefined) throw new Error(`Redis command ${script.name} is not defined`);
-    return command.bind(this.#client);
+  /** Everything a session owns, in the order claimExpired and clearSessions take them. */
+  #sessionKeys(id: string, bucket: number): string[] {
+    return [
+      this.#keys.session(id, bucket),
+      this.#keys.eventLog(id, bucket),
+      this.#keys.holders(id, bucket),
+    ];
   }
+}
+
+/** Defines every script of src/lua on `client`, once: a second store on it reuses them. */
+export function defineScripts(client: Redis | Cluster): void {
+  for (const script of SCRIPTS) {
+    if (typeof (client as unknown as Record<string, unknown>)[script.name] !== "function") {
+      client.defineCommand(
+        script.name,
+        script.numberOfKeys === undefined
+          ? { lua: script.lua }
+          : { lua: script.lua, numberOfKeys: script.numberOfKeys },
+      );
+    }
+  }
+}
+
+/** `script` as `defineScripts` defined it on `client`. */
+export function scriptCommand(client: Redis | Cluster, script: lua.LuaScript): ScriptCommand {
+  const command = (client as unknown as Record<string, ScriptCommand>)[script.name];
+  if (command === undefined) throw new Error(`Redis command ${script.name} is not defined`);
+  return command.bind(client);
 }
 
 /** Prefixes of the messages on the store's channel; the id follows. */
@@ -271,6 +290,6 @@ function idList(script: string, reply: unknown): string[] {
   return reply as string[];
 }
 
-function unexpectedReply(script: string, reply: unknown): Error {
+export function unexpectedReply(script: string, reply: unknown): Error {
   return new Error(`Unexpected reply from ${script}: ${typeof reply}`);
 }

@@ -9,6 +9,7 @@ import { describeIds } from "./contract/ids.js";
 import { describeList } from "./contract/list.js";
 import { describeLookup } from "./contract/lookup.js";
 import { describeOwner } from "./contract/owner.js";
+import { describeRelay } from "./contract/relay.js";
 import { describeSubscription } from "./contract/subscription.js";
 
 /**
@@ -66,6 +67,7 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
     describeExpiry(context);
     describeConcurrency(context);
     describeSubscription(context);
+    describeRelay(context);
     describeClose(context);
   });
 }

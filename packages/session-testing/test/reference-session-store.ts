@@ -1,14 +1,22 @@
+import { randomUUID } from "node:crypto";
 import {
   type CreateOptions,
   type CreateOutcome,
   type DeleteOptions,
+  type HoldOptions,
   type LookupOptions,
   ownerMatches,
+  type PublishOptions,
+  type RelayListener,
+  type RelayMember,
+  type RelayMessage,
   type SessionLookup,
   type SessionRecord,
+  type SessionRelay,
   type SessionStore,
   type SessionStoreListener,
   StoreClosedError,
+  type StreamEvent,
   type SweepResult,
   type TouchOptions,
 } from "@mcp-sessions/session-core";
@@ -26,6 +34,7 @@ export class ReferenceSessionStore implements SessionStore {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #listeners = new Set<SessionStoreListener>();
   #closed = false;
+  readonly relay = new ReferenceRelay((id) => this.#sessions.has(id));
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
     this.#assertOpen();
@@ -61,6 +70,7 @@ export class ReferenceSessionStore implements SessionStore {
     // Past its deadline the session has expired: the sweep claims it, not a delete.
     if (session === undefined || session.expiresAt <= options.now) return false;
     this.#sessions.delete(id);
+    this.relay.forget(id);
     this.#deliver((listener) => listener.ended(id, "destroyed"));
     return true;
   }
@@ -83,6 +93,7 @@ export class ReferenceSessionStore implements SessionStore {
   async clear(): Promise<number> {
     this.#assertOpen();
     const removed = this.#sessions.size;
+    for (const id of this.#sessions.keys()) this.relay.forget(id);
     this.#sessions.clear();
     return removed;
   }
@@ -92,6 +103,7 @@ export class ReferenceSessionStore implements SessionStore {
     const due = [...this.#sessions.values()].filter((session) => session.expiresAt <= now);
     for (const { id } of due) {
       this.#sessions.delete(id);
+      this.relay.forget(id);
       this.#deliver((listener) => {
         listener.expired(id);
         listener.ended(id, "expired");
@@ -115,6 +127,7 @@ export class ReferenceSessionStore implements SessionStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
+    this.relay.close();
   }
 
   #lookup(id: string, { now, owner }: LookupOptions): SessionLookup {
@@ -142,5 +155,115 @@ export class ReferenceSessionStore implements SessionStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError("ReferenceSessionStore");
+  }
+}
+
+interface LoggedEvent {
+  readonly sessionId: string;
+  readonly streamId: string;
+  readonly position: string;
+  readonly message: RelayMessage;
+}
+
+/**
+ * The relay in its plainest form: one array of every stored event and one list of holds, both
+ * scanned linearly. Deliveries go out on a later macrotask, in order, as a networked relay's
+ * would. It never trims: a contract test of trimming would need a store option.
+ */
+class ReferenceRelay implements SessionRelay {
+  readonly #isLive: (sessionId: string) => boolean;
+  readonly #listeners = new Map<string, RelayListener>();
+  #log: LoggedEvent[] = [];
+  #holds: { sessionId: string; streamId: string; memberId: string }[] = [];
+  #lastPosition = 0;
+
+  constructor(isLive: (sessionId: string) => boolean) {
+    this.#isLive = isLive;
+  }
+
+  join(listener: RelayListener): RelayMember {
+    const id = randomUUID();
+    this.#listeners.set(id, listener);
+    return {
+      id,
+      ready: Promise.resolve(),
+      send: async (to, sessionId, message) => {
+        const target = this.#listeners.get(to);
+        if (target === undefined) return false;
+        setImmediate(() => target.message(sessionId, message));
+        return true;
+      },
+      broadcast: async (sessionId, message) => {
+        for (const [memberId, target] of this.#listeners) {
+          if (memberId !== id) setImmediate(() => target.message(sessionId, message));
+        }
+      },
+      publish: async (sessionId, streamId, message, options) =>
+        this.#publish(sessionId, streamId, message, options),
+      hold: async (sessionId, streamId, options) => this.#hold(id, sessionId, streamId, options),
+      release: async (sessionId, streamId) => {
+        this.#holds = this.#holds.filter(
+          (hold) =>
+            !(hold.sessionId === sessionId && hold.streamId === streamId && hold.memberId === id),
+        );
+      },
+      leave: async () => {
+        this.#listeners.delete(id);
+      },
+    };
+  }
+
+  /** Drops a session's events and holds: the store calls it when the session ends. */
+  forget(sessionId: string): void {
+    this.#log = this.#log.filter((event) => event.sessionId !== sessionId);
+    this.#holds = this.#holds.filter((hold) => hold.sessionId !== sessionId);
+  }
+
+  close(): void {
+    this.#listeners.clear();
+    this.#log = [];
+    this.#holds = [];
+  }
+
+  #publish(
+    sessionId: string,
+    streamId: string,
+    message: RelayMessage,
+    options: PublishOptions,
+  ): string | undefined {
+    if (!this.#isLive(sessionId)) return undefined;
+    let position: string | undefined;
+    if (options.store) {
+      position = `p${++this.#lastPosition}`;
+      this.#log.push({ sessionId, streamId, position, message });
+    }
+    const holder = this.#holds.find(
+      (hold) => hold.sessionId === sessionId && hold.streamId === streamId,
+    );
+    const target = holder === undefined ? undefined : this.#listeners.get(holder.memberId);
+    const event: StreamEvent = position === undefined ? { message } : { position, message };
+    if (target !== undefined) setImmediate(() => target.event(sessionId, streamId, event));
+    return position;
+  }
+
+  #hold(
+    memberId: string,
+    sessionId: string,
+    streamId: string,
+    options: HoldOptions = {},
+  ): StreamEvent[] | undefined {
+    if (!this.#isLive(sessionId)) return undefined;
+    this.#holds = this.#holds.filter(
+      (hold) => !(hold.sessionId === sessionId && hold.streamId === streamId),
+    );
+    this.#holds.push({ sessionId, streamId, memberId });
+    if (options.after === undefined) return [];
+    const sessionLog = this.#log.filter((event) => event.sessionId === sessionId);
+    const start = sessionLog.findIndex((event) => event.position === options.after);
+    if (start === -1) return undefined;
+    return sessionLog
+      .slice(start + 1)
+      .filter((event) => event.streamId === streamId)
+      .map(({ position, message }) => ({ position, message }));
   }
 }

@@ -7,7 +7,10 @@ import {
 } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  StreamableHTTPClientTransport,
+  type StreamableHTTPReconnectionOptions,
+} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Implementation } from "@modelcontextprotocol/sdk/types.js";
 import {
   createMcpSessionHandler,
@@ -29,6 +32,8 @@ export interface Instance {
   readonly created: string[];
   /** The session id of every server on this instance whose transport has closed. */
   readonly closed: string[];
+  /** What the tools on this instance reported, in order: "wait-started", "wait-aborted", … */
+  readonly toolEvents: string[];
 }
 
 export interface FleetOptions {
@@ -47,7 +52,10 @@ export interface FleetOptions {
   readonly size?: number;
 }
 
-type HandlerOptions = Pick<McpSessionHandlerOptions, "authenticate" | "transport" | "logger">;
+type HandlerOptions = Pick<
+  McpSessionHandlerOptions,
+  "authenticate" | "transport" | "logger" | "resumable"
+>;
 
 export interface Fleet {
   readonly store: SessionStore;
@@ -80,10 +88,17 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     const sessions = new SessionManager({ logger: silentSendLog, ...options.manager, store });
     const created: string[] = [];
     const closed: string[] = [];
+    const toolEvents: string[] = [];
+    const hooks = {
+      waitStarted: () => toolEvents.push("wait-started"),
+      waitAborted: () => toolEvents.push("wait-aborted"),
+      clientRequestFailed: (message: string) =>
+        toolEvents.push(`client-request-failed: ${message}`),
+    };
     const createServer = async (session: SessionRecord): Promise<McpServerLike> => {
       created.push(session.id);
       await options.beforeCreateServer?.(name, session);
-      const server = buildTestServer(rendezvous);
+      const server = buildTestServer(rendezvous, hooks);
       server.server.onclose = () => closed.push(session.id);
       return server;
     };
@@ -95,7 +110,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     });
     handlers.set(name, handler);
     const http = servers[index] as Listening;
-    instances.push({ name, sessions, handler, http, url: http.url, created, closed });
+    instances.push({ name, sessions, handler, http, url: http.url, created, closed, toolEvents });
   }
   const [a, b] = instances as [Instance, Instance];
   return {
@@ -117,8 +132,17 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 export interface RoutedFetch extends FetchLike {
-  /** The port of every request that went out, in order. */
-  readonly sent: Array<{ method: string; port: number }>;
+  /** Every request that went out, in order, with the status it got back. */
+  readonly sent: SentRequest[];
+}
+
+export interface SentRequest {
+  readonly method: string;
+  readonly port: number;
+  /** The JSON-RPC method of a POST, or "response" for a client's reply. */
+  readonly rpc?: string;
+  readonly lastEventId?: string;
+  status?: number;
 }
 
 /**
@@ -127,7 +151,7 @@ export interface RoutedFetch extends FetchLike {
  * because an open stream keeps its session alive and would hide expiry.
  */
 export function routedFetch(
-  pick: () => number,
+  pick: (method: string) => number,
   options: { standaloneStream?: boolean } = {},
 ): RoutedFetch {
   const sent: RoutedFetch["sent"] = [];
@@ -137,12 +161,27 @@ export function routedFetch(
       return new Response(null, { status: 405 });
     }
     const target = new URL(String(url));
-    const port = pick();
+    const port = pick(method);
     target.port = String(port);
-    sent.push({ method, port });
-    return fetch(target, init);
+    const lastEventId = new Headers(init?.headers).get("last-event-id") ?? undefined;
+    const entry: SentRequest = {
+      method,
+      port,
+      ...rpcOf(init?.body),
+      ...(lastEventId === undefined ? {} : { lastEventId }),
+    };
+    sent.push(entry);
+    const response = await fetch(target, init);
+    entry.status = response.status;
+    return response;
   };
   return Object.assign(routed, { sent });
+}
+
+function rpcOf(body: unknown): { rpc?: string } {
+  if (typeof body !== "string") return {};
+  const message = JSON.parse(body) as { method?: string };
+  return { rpc: message.method ?? "response" };
 }
 
 /** Round robin over `instances`, one request each. */
@@ -168,6 +207,9 @@ export async function connectClient(
     clientInfo?: Implementation;
     capabilities?: ClientOptions["capabilities"];
     headers?: Record<string, string>;
+    reconnection?: StreamableHTTPReconnectionOptions;
+    /** Runs after the client exists and before it connects: register request handlers here. */
+    prepare?: (client: Client) => void;
   } = {},
 ): Promise<ConnectedClient> {
   const client = new Client(options.clientInfo ?? { name: "test-client", version: "9.9.9" }, {
@@ -176,7 +218,9 @@ export async function connectClient(
   const transport = new StreamableHTTPClientTransport(url, {
     fetch,
     ...(options.headers === undefined ? {} : { requestInit: { headers: options.headers } }),
+    ...(options.reconnection === undefined ? {} : { reconnectionOptions: options.reconnection }),
   });
+  options.prepare?.(client);
   await client.connect(transport);
   return { client, transport, fetch };
 }

@@ -1,12 +1,13 @@
 --[[
   Claims due sessions of one bucket. For each id: EXISTS makes Redis expire the key now if it is
   due (Redis expires idle keys lazily), and a key whose deadline passed by the caller's clock is
-  deleted. Then ZREM decides the claim: it returns 1 to exactly one caller across the fleet, and
-  that caller runs the expiration handler. A key that was refreshed meanwhile gets its score
-  fixed instead, never dropped.
+  deleted, with the session's event log and stream holds. Then ZREM decides the claim: it returns
+  1 to exactly one caller across the fleet, and that caller runs the expiration handler. A key
+  that was refreshed meanwhile gets its score fixed instead, never dropped.
 
   KEYS[1]     the bucket's due index
-  KEYS[2..n]  the session hashes of the ids in ARGV[4..], in the same order
+  KEYS[2..n]  for each id in ARGV[4..], in the same order, three keys: its session hash, its
+              event log and its stream holders
 
   ARGV[1]     now (ms), the caller's clock
   ARGV[2]     the store's pub/sub channel (a channel, not a key)
@@ -17,18 +18,18 @@
 ]]
 local now = tonumber(ARGV[1])
 local claimed = {}
-for i = 2, #KEYS do
-  local id = ARGV[i + 2]
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  local session = 3 * (i - 4) + 2
   local expiresAt = nil
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    expiresAt = tonumber(redis.call('HGET', KEYS[i], 'e'))
+  if redis.call('EXISTS', KEYS[session]) == 1 then
+    expiresAt = tonumber(redis.call('HGET', KEYS[session], 'e'))
   end
   if expiresAt and expiresAt > now then
     redis.call('ZADD', KEYS[1], 'XX', expiresAt, id)
   else
-    if expiresAt then
-      redis.call('DEL', KEYS[i])
-    end
+    -- The session is over, whoever wins the claim: its log and holds go with it.
+    redis.call('DEL', KEYS[session], KEYS[session + 1], KEYS[session + 2])
     if redis.call('ZREM', KEYS[1], id) == 1 then
       claimed[#claimed + 1] = id
       redis.call('PUBLISH', ARGV[2], ARGV[3] .. id)

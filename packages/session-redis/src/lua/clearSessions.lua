@@ -1,8 +1,10 @@
 --[[
-  Removes a batch of sessions of one bucket and announces each, so every instance hears "ended".
+  Removes a batch of sessions of one bucket, with their event logs and stream holds, and
+  announces each, so every instance hears "ended".
 
   KEYS[1]     the bucket's due index
-  KEYS[2..n]  the session hashes of the ids in ARGV[3..], in the same order
+  KEYS[2..n]  for each id in ARGV[3..], in the same order, three keys: its session hash, its
+              event log and its stream holders
 
   ARGV[1]     the store's pub/sub channel (a channel, not a key)
   ARGV[2]     the prefix of the "destroyed" message; the id is appended
@@ -11,9 +13,10 @@
   Returns  the ids that were in the index
 ]]
 local removed = {}
-for i = 2, #KEYS do
-  local id = ARGV[i + 1]
-  redis.call('DEL', KEYS[i])
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local session = 3 * (i - 3) + 2
+  redis.call('DEL', KEYS[session], KEYS[session + 1], KEYS[session + 2])
   if redis.call('ZREM', KEYS[1], id) == 1 then
     removed[#removed + 1] = id
     redis.call('PUBLISH', ARGV[1], ARGV[2] .. id)

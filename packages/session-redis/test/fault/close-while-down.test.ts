@@ -5,6 +5,8 @@ import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testi
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { Fleet, outcomeOf, recordUnhandledRejections } from "../support/fleet.js";
+import { joinRecording } from "../support/relay.js";
+import { baselineResources, beyond } from "../support/resources.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 /** ioredis's default `disconnectTimeout`: how long a closing socket may wait for the server. */
@@ -20,47 +22,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/**
- * What keeps this process busy that an ioredis connection would hold: sockets, connects in
- * progress, and ref'd timers (a client waiting to reconnect holds only a timer). Names as
- * `process.getActiveResourcesInfo()` gives them (`TCPSocketWrap`, `ConnectWrap`, `Timeout`).
- */
-function connectionResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const name of process.getActiveResourcesInfo()) {
-    if (name === "Timeout" || name.startsWith("TCP") || name === "ConnectWrap") {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
-  }
-  return counts;
-}
-
-/** Resources above `baseline`, by name; `{}` when there are none. */
-function beyond(baseline: Map<string, number>): Record<string, number> {
-  const extra: Record<string, number> = {};
-  for (const [name, count] of connectionResources()) {
-    const over = count - (baseline.get(name) ?? 0);
-    if (over > 0) extra[name] = over;
-  }
-  return extra;
-}
-
-/**
- * The resources once no socket is open, so a socket still closing from earlier work cannot hide
- * a leak. Read inside an `expect.poll` callback, as the final comparison is, so vitest's own
- * poll timer counts on both sides.
- */
-async function baselineResources(): Promise<Map<string, number>> {
-  let baseline = new Map<string, number>();
-  await expect
-    .poll(() => {
-      baseline = connectionResources();
-      return [...baseline.keys()].filter((name) => name !== "Timeout");
-    })
-    .toEqual([]);
-  return baseline;
-}
 
 /** Suspends (SIGSTOP) the server: connections stay open, nothing answers. */
 async function freeze(server: SpawnedRedis): Promise<void> {
@@ -99,8 +60,10 @@ describe("close() while Redis is down", () => {
       } as const;
       const instances = await Promise.all([fleet.add(options), fleet.add(options)]);
       const sessions = await Promise.all(instances.map((instance) => instance.sessions.create()));
-      // The probe sees the stores' sockets: a command connection and two subscribers each.
-      expect(beyond(baseline).TCPSocketWrap).toBeGreaterThanOrEqual(6);
+      await Promise.all(instances.map(({ store }) => joinRecording(store).member.ready));
+      // The probe sees the stores' sockets: a command connection and three subscribers each
+      // (the store's channel, expired-key events, the relay).
+      expect(beyond(baseline).TCPSocketWrap).toBeGreaterThanOrEqual(8);
 
       await takeDown(server);
       const inFlight = instances.flatMap(({ sessions: manager }, index) => {

@@ -1,9 +1,12 @@
 --[[
-  Marks a live session used now and moves its deadline, then returns it. A missing, expired or
-  foreign session is left exactly as it was: touch never revives and never creates.
+  Marks a live session used now and moves its deadline, and its event log's and stream holds'
+  with it, then returns it. A missing, expired or foreign session is left exactly as it was:
+  touch never revives and never creates.
 
   KEYS[1]  the session hash
   KEYS[2]  the due index of the session's bucket
+  KEYS[3]  the session's event log
+  KEYS[4]  the session's stream holders
 
   ARGV[1]  id
   ARGV[2]  now (ms), the caller's clock
@@ -32,5 +35,8 @@ local newExpiresAt = string.format('%.0f',
   math.min(now + tonumber(ARGV[3]), tonumber(createdAt) + tonumber(ARGV[4])))
 redis.call('HSET', KEYS[1], 'a', ARGV[2], 'e', newExpiresAt)
 redis.call('PEXPIREAT', KEYS[1], newExpiresAt)
+-- A no-op for a log or holders the session does not have yet.
+redis.call('PEXPIREAT', KEYS[3], newExpiresAt)
+redis.call('PEXPIREAT', KEYS[4], newExpiresAt)
 redis.call('ZADD', KEYS[2], newExpiresAt, ARGV[1])
 return {1, createdAt, newExpiresAt, session[4], session[5]}

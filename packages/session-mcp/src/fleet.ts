@@ -1,0 +1,214 @@
+import {
+  describeError,
+  log,
+  type RelayMember,
+  type RelayMessage,
+  type SendLog,
+  type SessionRelay,
+  type StreamEvent,
+} from "@mcp-sessions/session-core";
+import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+} from "@modelcontextprotocol/sdk/types.js";
+import { parseEventId, parseRoutedRequestId } from "./fleet-ids.js";
+import { errorResponse } from "./json-rpc-errors.js";
+import { RelayEventStore } from "./relay-event-store.js";
+import { STANDALONE_STREAM, type StreamSink, StreamSinks } from "./stream-sinks.js";
+
+const LOGGER = "session-mcp/fleet";
+
+export interface FleetOptions {
+  readonly relay: SessionRelay;
+  /** Keep every SSE event in the session's log, so a client can resume on any instance. */
+  readonly resumable: boolean;
+  readonly logger: SendLog;
+  /** A client message another instance received for a session, routed to this one. */
+  readonly onRouted: (sessionId: string, message: JSONRPCMessage) => void;
+}
+
+/** What `routeFromClient` left for this instance. */
+export interface Routed {
+  /** The messages this instance's transport must handle. */
+  readonly local: readonly unknown[];
+  /** True when a reply was addressed to an instance that is gone. */
+  readonly undeliverable: boolean;
+}
+
+/**
+ * This instance's part in the fleet: its relay membership, and the SSE responses here that
+ * relayed events go to. Everything in and out of another instance passes through here.
+ *
+ * - A client's reply to a server request, and its progress on one, go to the instance whose
+ *   request it answers, named in the request id.
+ * - Any other client notification (`notifications/cancelled`, `…/roots/list_changed`) goes to
+ *   every instance: only the one running the request acts on a cancellation.
+ * - Messages outside a request go to whichever instance holds the client's GET stream.
+ * - With `resumable`, every event is logged per session and a `Last-Event-ID` resumes here
+ *   whatever instance wrote it.
+ */
+export class Fleet {
+  readonly member: RelayMember;
+  readonly #options: FleetOptions;
+  readonly #sinks = new StreamSinks();
+
+  constructor(options: FleetOptions) {
+    this.#options = options;
+    this.member = options.relay.join({
+      message: (sessionId, message) => options.onRouted(sessionId, message as JSONRPCMessage),
+      event: (sessionId, streamId, event) =>
+        this.#sinks.get(sessionId, streamId)?.writeEvent(event),
+    });
+  }
+
+  /** The SDK event store for a session's transport, when resumable. */
+  eventStore(sessionId: string): EventStore | undefined {
+    return this.#options.resumable ? new RelayEventStore(sessionId, this.member) : undefined;
+  }
+
+  /**
+   * Sends a server message outside any request to the client's standalone stream, wherever it
+   * is open. Never rejects: like the SDK with no stream open, a message that cannot be delivered
+   * is dropped (and logged), since callers such as `sendResourceListChanged` do not await it.
+   */
+  async sendStandalone(sessionId: string, message: JSONRPCMessage): Promise<void> {
+    const { resumable } = this.#options;
+    // Logged events must reach the stream in log order, so they always go through the relay.
+    const here = resumable ? undefined : this.#sinks.get(sessionId, STANDALONE_STREAM);
+    if (here) {
+      here.writeEvent({ message: message as RelayMessage });
+      return;
+    }
+    try {
+      await this.member.publish(sessionId, STANDALONE_STREAM, message as RelayMessage, {
+        store: resumable,
+      });
+    } catch (error) {
+      this.#warn("A server message outside any request was lost: the relay failed", error);
+    }
+  }
+
+  /**
+   * Sends each client message that belongs to another instance there, and returns the rest.
+   * @throws StoreUnavailableError when the relay is down
+   */
+  async routeFromClient(sessionId: string, messages: readonly unknown[]): Promise<Routed> {
+    const local: unknown[] = [];
+    let undeliverable = false;
+    for (const message of messages) {
+      const target = addresseeOf(message);
+      if (target !== undefined && target !== this.member.id) {
+        const delivered = await this.member.send(target, sessionId, message as RelayMessage);
+        if (!delivered) undeliverable = true;
+        continue;
+      }
+      if (target === undefined && isFleetNotification(message)) {
+        await this.member.broadcast(sessionId, message as RelayMessage);
+      }
+      local.push(message);
+    }
+    return { local, undeliverable };
+  }
+
+  /**
+   * The SDK's response to a GET, with this instance holding the session's standalone stream:
+   * from the moment it is returned, every message outside a request reaches it.
+   * @throws StoreUnavailableError when the relay is down; the SDK's stream is released
+   */
+  async openStandalone(sessionId: string, response: Response): Promise<Response> {
+    const sink = this.#openSink(sessionId, STANDALONE_STREAM);
+    try {
+      await this.member.hold(sessionId, STANDALONE_STREAM);
+    } catch (error) {
+      sink.close();
+      await response.body?.cancel();
+      throw error;
+    }
+    return new Response(sink.body(response.body ?? undefined), {
+      status: response.status,
+      headers: response.headers,
+    });
+  }
+
+  /**
+   * Answers a GET with `Last-Event-ID`: replays the stream's logged events after it, then
+   * streams the rest as they are logged, whichever instance writes them.
+   * @throws StoreUnavailableError when the relay is down
+   */
+  async resume(sessionId: string, request: Request, lastEventId: string): Promise<Response> {
+    if (!request.headers.get("accept")?.includes("text/event-stream")) {
+      return errorResponse("not-acceptable");
+    }
+    const parsed = parseEventId(lastEventId);
+    if (parsed === undefined) return errorResponse("unknown-event-id");
+    const sink = this.#openSink(sessionId, parsed.streamId);
+    let replay: readonly StreamEvent[] | undefined;
+    try {
+      replay = await this.member.hold(sessionId, parsed.streamId, { after: parsed.position });
+    } catch (error) {
+      sink.close();
+      throw error;
+    }
+    if (replay === undefined) {
+      sink.close();
+      return errorResponse("unknown-event-id");
+    }
+    // The hold and the read were one atomic step: what the sink got since is all newer.
+    sink.replayFirst(replay);
+    return new Response(sink.body(), {
+      headers: {
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache, no-transform",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+        "mcp-session-id": sessionId,
+      },
+    });
+  }
+
+  /** Closes this instance's streams of a session that ended. */
+  closeSession(sessionId: string): void {
+    this.#sinks.closeSession(sessionId);
+  }
+
+  async close(): Promise<void> {
+    this.#sinks.closeAll();
+    await this.member.leave();
+  }
+
+  #openSink(sessionId: string, streamId: string): StreamSink {
+    const sink = this.#sinks.open(sessionId, streamId, () => {
+      this.member
+        .release(sessionId, streamId)
+        .catch((error: unknown) => this.#warn("Releasing a stream failed", error));
+    });
+    return sink;
+  }
+
+  #warn(message: string, error: unknown): void {
+    log(this.#options.logger, {
+      level: "warning",
+      logger: LOGGER,
+      data: { message, error: describeError(error) },
+    });
+  }
+}
+
+/** The instance a client message is addressed to, for replies to and progress on its requests. */
+function addresseeOf(message: unknown): string | undefined {
+  if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+    return parseRoutedRequestId(message.id)?.memberId;
+  }
+  if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
+    return parseRoutedRequestId(message.params?.progressToken)?.memberId;
+  }
+  return undefined;
+}
+
+/** A client notification every instance serving the session should see. */
+function isFleetNotification(message: unknown): boolean {
+  return isJSONRPCNotification(message) && message.method !== "notifications/initialized";
+}

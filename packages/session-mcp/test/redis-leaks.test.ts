@@ -1,0 +1,155 @@
+import { silentSendLog } from "@mcp-sessions/session-core";
+import { RedisSessionStore } from "@mcp-sessions/session-redis";
+import { type RedisTestServer, startRedis } from "@mcp-sessions/session-testing/redis";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { Redis } from "ioredis";
+import { afterEach, expect, it } from "vitest";
+import { type Fleet, startFleet } from "./support/fleet.js";
+import { POST_HEADERS } from "./support/http.js";
+
+let redis: RedisTestServer | undefined;
+let fleet: Fleet | undefined;
+let admin: Redis | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+const SESSIONS = 1_000;
+const BATCH = 100;
+
+/** One session with a GET stream open on B and a tool on A waiting for the client's answer. */
+interface BusySession {
+  readonly id: string;
+  /** Cuts both streams, as a client that goes away does. */
+  readonly disconnect: AbortController;
+  /**
+   * The open responses. Kept referenced: undici cancels the body of a response that is garbage
+   * collected unread, which would close the stream early.
+   */
+  readonly open: readonly Response[];
+}
+
+/** Reads an SSE response until `text` appears in it; leaves the stream open. */
+async function readUntil(response: Response, text: string): Promise<void> {
+  const reader = response.body?.getReader();
+  if (!reader) throw new Error(`no body (HTTP ${response.status})`);
+  const decoder = new TextDecoder();
+  let seen = "";
+  while (!seen.includes(text)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`stream ended before ${text}: ${seen}`);
+    seen += decoder.decode(value, { stream: true });
+  }
+}
+
+async function openBusySession(fleetUnderTest: Fleet): Promise<BusySession> {
+  const { a, b } = fleetUnderTest;
+  const disconnect = new AbortController();
+  const { signal } = disconnect;
+  const initialized = await fetch(a.url, {
+    method: "POST",
+    headers: POST_HEADERS,
+    signal,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: { elicitation: { form: {} } },
+        clientInfo: { name: "leak-check", version: "1.0.0" },
+      },
+    }),
+  });
+  await initialized.text();
+  const id = initialized.headers.get("mcp-session-id") as string;
+  const headers = {
+    ...POST_HEADERS,
+    "mcp-session-id": id,
+    "mcp-protocol-version": LATEST_PROTOCOL_VERSION,
+  };
+  await (
+    await fetch(b.url, {
+      method: "POST",
+      headers,
+      signal,
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    })
+  ).text();
+  const stream = await fetch(b.url, {
+    headers: { ...headers, accept: "text/event-stream" },
+    signal,
+  });
+  expect(stream.status).toBe(200);
+  const call = await fetch(a.url, {
+    method: "POST",
+    headers,
+    signal,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "confirm", arguments: { question: "keep?" } },
+    }),
+  });
+  await readUntil(call, "elicitation/create");
+  return { id, disconnect, open: [stream, call] };
+}
+
+async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, page] = await client.scan(cursor, "MATCH", `*${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    keys.push(...page);
+  } while (cursor !== "0");
+  return keys;
+}
+
+it(`leaves no session, event log or stream hold in Redis once ${SESSIONS} busy sessions end`, async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+  const prefix = `leaks-${process.pid}`;
+  const store = new RedisSessionStore({ url: redis.url, prefix, logger: silentSendLog });
+  await store.ready();
+  fleet = await startFleet({
+    store,
+    handler: { resumable: true },
+    manager: { ttl: 3_000, cleanupInterval: 100 },
+  });
+  const ended = { deleted: 0, expired: 0 };
+  for (let batch = 0; batch < SESSIONS / BATCH; batch++) {
+    const sessions = await Promise.all(
+      Array.from({ length: BATCH }, () => openBusySession(fleet as Fleet)),
+    );
+    // Every session of the batch has its log (the priming event, the elicitation) and its hold.
+    const logged = new Set(await keysUnder(admin, prefix));
+    const withKeys = sessions.filter(({ id }) =>
+      [":ev:", ":h:"].every((kind) => [...logged].some((key) => key.endsWith(`${kind}${id}`))),
+    );
+    expect(withKeys).toHaveLength(BATCH);
+    if (batch % 2 === 0) {
+      // Ended by the client: DELETE on B while both streams are open.
+      await Promise.all(
+        sessions.map(async ({ id }) => {
+          const response = await fetch(fleet?.b.url as URL, {
+            method: "DELETE",
+            headers: { "mcp-session-id": id, "mcp-protocol-version": LATEST_PROTOCOL_VERSION },
+          });
+          expect(response.status).toBe(200);
+          ended.deleted++;
+        }),
+      );
+    } else {
+      // Abandoned: the client goes away and the sessions expire.
+      for (const session of sessions) session.disconnect.abort();
+      ended.expired += sessions.length;
+    }
+  }
+  expect(ended).toEqual({ deleted: SESSIONS / 2, expired: SESSIONS / 2 });
+  await expect.poll(() => keysUnder(admin as Redis, prefix), { timeout: 15_000 }).toEqual([]);
+  expect(await fleet.a.sessions.getActiveSessionCount()).toBe(0);
+}, 120_000);
