@@ -2,13 +2,19 @@ import { setTimeout as delay } from "node:timers/promises";
 import { type SessionStore, silentSendLog } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
-import { type RedisTestServer, startRedis } from "@mcp-sessions/session-testing/redis";
+import {
+  type RedisTestCluster,
+  type RedisTestServer,
+  startRedis,
+  startRedisCluster,
+} from "@mcp-sessions/session-testing/redis";
 import {
   CancelledNotificationSchema,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { Cluster } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   alternate,
@@ -28,10 +34,16 @@ interface Backend {
 }
 
 let redis: Promise<RedisTestServer> | undefined;
+let cluster: Promise<RedisTestCluster> | undefined;
 let prefixes = 0;
 afterAll(async () => {
   await (await redis)?.stop();
+  await (await cluster)?.stop();
 });
+
+function nextPrefix(): string {
+  return `fleet-messaging-${process.pid}-${++prefixes}`;
+}
 
 const backends: Backend[] = [
   {
@@ -48,13 +60,28 @@ const backends: Backend[] = [
     start: async () => {
       redis ??= startRedis();
       const { url } = await redis;
-      const store = new RedisSessionStore({
-        url,
-        prefix: `fleet-messaging-${process.pid}-${++prefixes}`,
-        logger: silentSendLog,
-      });
+      const store = new RedisSessionStore({ url, prefix: nextPrefix(), logger: silentSendLog });
       await store.ready();
       return { store, close: () => store.close() };
+    },
+  },
+  {
+    // Members listen on sharded channels there, one per bucket, in the slots of its sessions.
+    name: "a 3-master Redis Cluster",
+    start: async () => {
+      cluster ??= startRedisCluster({ masters: 3 });
+      const client = new Cluster([...(await cluster).nodes], {
+        redisOptions: { maxRetriesPerRequest: 1 },
+      });
+      const store = new RedisSessionStore({ client, prefix: nextPrefix(), logger: silentSendLog });
+      await store.ready();
+      return {
+        store,
+        close: async () => {
+          await store.close();
+          await client.quit();
+        },
+      };
     },
   },
 ];
