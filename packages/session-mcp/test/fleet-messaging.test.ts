@@ -114,15 +114,18 @@ function portOf(fetch: RoutedFetch, rpc: string): number | undefined {
 }
 
 /**
- * A fetch that cuts the first response to a POST calling `tool` once `events` messages went
+ * A fetch that cuts the first response to a request `matches` picks once `events` messages went
  * through, as a dropped connection would: the client then resumes with `Last-Event-ID`.
  */
-function cuttingFetch(inner: RoutedFetch, tool: string, events: number): RoutedFetch {
+function cuttingFetch(
+  inner: RoutedFetch,
+  matches: (init: RequestInit | undefined) => boolean,
+  events: number,
+): RoutedFetch {
   let cut = false;
   const cutting = async (url: string | URL, init?: RequestInit) => {
     const response = await inner(url, init);
-    const calls = typeof init?.body === "string" && init.body.includes(`"name":"${tool}"`);
-    if (cut || !calls || response.body === null) return response;
+    if (cut || !matches(init) || response.body === null) return response;
     cut = true;
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
@@ -148,6 +151,18 @@ function cuttingFetch(inner: RoutedFetch, tool: string, events: number): RoutedF
   };
   return Object.assign(cutting, { sent: inner.sent });
 }
+
+/** Picks a POST that calls `tool`. */
+function callsTool(tool: string): (init: RequestInit | undefined) => boolean {
+  return (init) => typeof init?.body === "string" && init.body.includes(`"name":"${tool}"`);
+}
+
+const FAST_RECONNECT = {
+  initialReconnectionDelay: 10,
+  maxReconnectionDelay: 50,
+  reconnectionDelayGrowFactor: 1,
+  maxRetries: 5,
+} as const;
 
 describe.each(backends)("fleet messaging on $name", (backend) => {
   let fleet: Fleet | undefined;
@@ -272,17 +287,10 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
     const { a, b } = await start({ handler: { resumable: true } });
     const fetch = cuttingFetch(
       routedFetch(alternate(a, b), { standaloneStream: true }),
-      "ticker",
+      callsTool("ticker"),
       3,
     );
-    const { client } = await connect(a.url, fetch, {
-      reconnection: {
-        initialReconnectionDelay: 10,
-        maxReconnectionDelay: 50,
-        reconnectionDelayGrowFactor: 1,
-        maxRetries: 5,
-      },
-    });
+    const { client } = await connect(a.url, fetch, { reconnection: FAST_RECONNECT });
     const progress: number[] = [];
     const tokens: string[] = [];
     const result = await client.callTool(
@@ -300,6 +308,40 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
     expect(resumed).toHaveLength(1);
     expect(resumed[0]?.port).not.toBe(portOf(fetch, "tools/call"));
     expect(tokens).toContain(resumed[0]?.lastEventId);
+  });
+
+  it("resumes the GET stream on another instance: what was sent meanwhile arrives once", async () => {
+    const { a, b } = await start({ handler: { resumable: true } });
+    let gets = 0;
+    // The first GET stream is on B; every later one, and every POST, on A.
+    const routed = routedFetch(
+      (method) => (method === "GET" && gets++ === 0 ? b.http.port : a.http.port),
+      { standaloneStream: true },
+    );
+    const fetch = cuttingFetch(routed, (init) => (init?.method ?? "GET") === "GET", 1);
+    let listChanged = 0;
+    const { client } = await connect(a.url, fetch, {
+      reconnection: FAST_RECONNECT,
+      prepare: (client) =>
+        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+          listChanged++;
+        }),
+    });
+    await until(
+      () => fetch.sent.some((request) => request.status === 200 && request.method === "GET"),
+      "the GET stream",
+    );
+    // The first notification goes out on B's stream, which the client then loses.
+    await client.callTool({ name: "announce", arguments: {} });
+    await until(() => listChanged === 1, "the first notification");
+    await client.callTool({ name: "announce", arguments: {} });
+    await client.callTool({ name: "announce", arguments: {} });
+    await until(() => listChanged >= 3, "the notifications sent while the stream was down");
+    await delay(100);
+    expect(listChanged).toBe(3);
+    const resumed = fetch.sent.filter((request) => request.lastEventId !== undefined);
+    expect(resumed.length).toBeGreaterThan(0);
+    for (const request of resumed) expect(request.port).toBe(a.http.port);
   });
 
   it("fails a pending elicitation with a clear error when the session is deleted", async () => {
