@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// The fleet suite runs a redis-server and four `node dist/main.js` processes and waits out a
-// session's expiry, so it gets its own project and longer timeouts.
+// The fleet suites run redis-servers and `node dist/main.js` processes, kill some of them, and
+// wait out a session's expiry, so they get their own project and longer timeouts.
+const FLEET_SUITES = ["test/fleet.test.ts", "test/fleet-faults.test.ts"];
+
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +11,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/*.test.ts"],
-          exclude: ["test/fleet.test.ts"],
+          exclude: FLEET_SUITES,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -17,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: "fleet",
-          include: ["test/fleet.test.ts"],
+          include: FLEET_SUITES,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -72,6 +72,8 @@ export async function startConformanceServer(
     await sessions.close();
     throw error;
   }
+  // Announced only once replies and stream events routed here by other instances arrive.
+  await mcp.ready();
   const { port } = http.address() as AddressInfo;
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
 

@@ -46,7 +46,7 @@ export interface ExampleServer {
  * await server.close();
  */
 export async function startExampleServer(config: ExampleServerConfig): Promise<ExampleServer> {
-  const logger = createJsonLineLogger(config.logLevel);
+  const logger = createJsonLineLogger(config.logLevel, { instance: config.instanceName });
   const { store, kind } = await openStore(config, logger);
   let sessions: SessionManager;
   try {
@@ -70,7 +70,12 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
   );
 
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const mcp = createMcpSessionHandler({ sessions, createServer: buildMcpServer, logger });
+  const mcp = createMcpSessionHandler({
+    sessions,
+    createServer: () => buildMcpServer({ logger }),
+    resumable: config.resumable,
+    logger,
+  });
   const http = createServer(
     createRequestListener({
       mcp,
@@ -89,6 +94,8 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
     await sessions.close();
     throw error;
   }
+  // Announced only once replies and stream events routed here by other instances arrive.
+  await mcp.ready();
   const { port } = http.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;

@@ -19,6 +19,13 @@ export interface ExampleServerConfig {
   readonly redisPrefix: string;
   /** `LOG_LEVEL`: least severe MCP log level printed to stderr. @default "warning" */
   readonly logLevel: LogLevel;
+  /**
+   * `RESUMABLE`: `1` keeps every SSE event in the store's per-session log, so a client resumes a
+   * cut stream with `Last-Event-ID` on any instance. @default false
+   */
+  readonly resumable: boolean;
+  /** `INSTANCE_NAME`: names this process in every log line, as `instance`. @default undefined */
+  readonly instanceName: string | undefined;
 }
 
 export const DEFAULT_EXAMPLE_SERVER_CONFIG = Object.freeze({
@@ -30,6 +37,8 @@ export const DEFAULT_EXAMPLE_SERVER_CONFIG = Object.freeze({
   redisUrl: undefined,
   redisPrefix: "mcp-sessions-example",
   logLevel: "warning",
+  resumable: false,
+  instanceName: undefined,
 } as const satisfies ExampleServerConfig);
 
 /** An environment variable has a value the server cannot use. The message names the variable. */
@@ -69,6 +78,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): E
     redisUrl: redisUrl(read("REDIS_URL")),
     redisPrefix: redisPrefix(read("REDIS_PREFIX") ?? defaults.redisPrefix),
     logLevel: logLevel(read("LOG_LEVEL") ?? defaults.logLevel),
+    resumable: zeroOrOne("RESUMABLE", read("RESUMABLE"), defaults.resumable),
+    instanceName: instanceName(read("INSTANCE_NAME")),
   });
 }
 
@@ -126,6 +137,25 @@ function redisPrefix(raw: string): string {
     throw new ConfigError(
       "REDIS_PREFIX",
       `Expected \`REDIS_PREFIX\` to be 1 to 64 visible ASCII characters without \`{\` or \`}\`, got \`${raw}\``,
+    );
+  }
+  return raw;
+}
+
+function zeroOrOne(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (raw !== "0" && raw !== "1") {
+    throw new ConfigError(name, `Expected \`${name}\` to be 0 or 1, got \`${raw}\``);
+  }
+  return raw === "1";
+}
+
+function instanceName(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7E]{1,64}$/.test(raw)) {
+    throw new ConfigError(
+      "INSTANCE_NAME",
+      `Expected \`INSTANCE_NAME\` to be 1 to 64 visible ASCII characters, got \`${raw}\``,
     );
   }
   return raw;

@@ -14,14 +14,24 @@ export const LOG_LEVELS = [
   "emergency",
 ] as const satisfies readonly LogLevel[];
 
+/** Options of {@link createJsonLineLogger}. */
+export interface JsonLineLoggerOptions {
+  /** Added to every line as `instance`, to tell the processes of a fleet apart. @default none */
+  readonly instance?: string | undefined;
+  /** Receives each line, newline included. @default a write to stderr */
+  readonly write?: (line: string) => void;
+}
+
 /**
- * A `SendLog` that writes entries at or above `minimum` to `write` as JSON lines. The libraries
- * never put metadata values in `data`; errors are reduced to name, code and message.
+ * A `SendLog` that writes entries at or above `minimum` as JSON lines,
+ * `{ time, level, instance?, logger, data }`. The libraries never put metadata values in `data`;
+ * errors are reduced to name, code and message.
  */
 export function createJsonLineLogger(
   minimum: LogLevel,
-  write: (line: string) => void = (line) => process.stderr.write(line),
+  options: JsonLineLoggerOptions = {},
 ): SendLog {
+  const { instance, write = (line: string) => process.stderr.write(line) } = options;
   const threshold = LOG_LEVELS.indexOf(minimum);
   return (entry) => {
     if (LOG_LEVELS.indexOf(entry.level) < threshold) return;
@@ -29,8 +39,14 @@ export function createJsonLineLogger(
     for (const [key, value] of Object.entries(entry.data)) {
       data[key] = value instanceof Error ? describeError(value) : value;
     }
-    write(
-      `${JSON.stringify({ time: new Date().toISOString(), level: entry.level, logger: entry.logger, data })}\n`,
-    );
+    const line = {
+      time: new Date().toISOString(),
+      level: entry.level,
+      instance,
+      logger: entry.logger,
+      data,
+    };
+    // JSON.stringify leaves out `instance` when it is undefined.
+    write(`${JSON.stringify(line)}\n`);
   };
 }

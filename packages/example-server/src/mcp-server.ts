@@ -1,12 +1,31 @@
 import { setTimeout as delay } from "node:timers/promises";
+import {
+  log,
+  runGuarded,
+  type SendLog,
+  silentSendLog,
+  unrefTimeout,
+} from "@mcp-sessions/session-core";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 
 export const SERVER_INFO = Object.freeze({ name: "example-server", version: "0.0.0" });
 
+const LOGGER = "example-server/tools";
+
 /** Pause between two `countdown` steps, in ms. */
 const COUNTDOWN_STEP_MS = 100;
+/** `maxTokens` of an `ask_model` call that names none. */
+const ASK_MODEL_MAX_TOKENS = 256;
+/** `delayMs` of a `notify_later` call that names none. */
+const NOTIFY_LATER_DELAY_MS = 1_000;
+
+/** Options of {@link buildMcpServer}. */
+export interface McpServerOptions {
+  /** Receives what the tools report, such as a `wait_for_cancel` call cancelled. @default silent */
+  readonly logger?: SendLog;
+}
 
 /**
  * A fresh MCP server with the example's tools, resources and prompt. The session handler calls
@@ -15,12 +34,23 @@ const COUNTDOWN_STEP_MS = 100;
  * - tool `add`: the sum of two numbers
  * - tool `countdown`: counts down, one `notifications/progress` per step
  * - tool `confirm`: asks the user a yes/no question through elicitation
+ * - tool `ask_model`: asks the client's model through sampling
+ * - tool `wait_for_cancel`: runs until the client cancels it, and logs that it was cancelled
+ * - tool `notify_later`: returns, then sends a log notification outside any request
  * - resource `info://server`: name and version, as JSON
  * - resource template `greeting://{name}`: a greeting
  * - prompt `summarize`: asks the model to summarize a text
  */
-export function buildMcpServer(): McpServer {
-  const server = new McpServer(SERVER_INFO);
+export function buildMcpServer(options: McpServerOptions = {}): McpServer {
+  const { logger = silentSendLog } = options;
+  // `logging` lets `notify_later` send `notifications/message`.
+  const server = new McpServer(SERVER_INFO, { capabilities: { logging: {} } });
+  /** `notify_later` timers still to fire; the server's close clears them. */
+  const timers = new Set<NodeJS.Timeout>();
+  server.server.onclose = () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+  };
 
   server.registerTool(
     "add",
@@ -103,6 +133,95 @@ export function buildMcpServer(): McpServer {
         content: [{ type: "text", text: confirmed ? "Confirmed." : "Not confirmed." }],
         structuredContent: { action: "accept", confirmed },
       };
+    },
+  );
+
+  server.registerTool(
+    "ask_model",
+    {
+      title: "Ask the model",
+      description:
+        "Asks the client's model one question through sampling and returns its answer, with the model's name.",
+      inputSchema: {
+        prompt: z.string().min(1).max(10_000),
+        maxTokens: z.number().int().min(1).max(4_096).optional(),
+      },
+      outputSchema: { model: z.string() },
+    },
+    async ({ prompt, maxTokens = ASK_MODEL_MAX_TOKENS }, extra): Promise<CallToolResult> => {
+      if (server.server.getClientCapabilities()?.sampling === undefined) {
+        return {
+          isError: true,
+          content: [
+            {
+              type: "text",
+              text: "This client does not support sampling; declare the `sampling` capability to use `ask_model`.",
+            },
+          ],
+        };
+      }
+      const answer = await server.server.createMessage(
+        { messages: [{ role: "user", content: { type: "text", text: prompt } }], maxTokens },
+        // Like `confirm`'s elicitation, the request travels on this call's response stream.
+        { relatedRequestId: extra.requestId, signal: extra.signal },
+      );
+      return { content: [answer.content], structuredContent: { model: answer.model } };
+    },
+  );
+
+  server.registerTool(
+    "wait_for_cancel",
+    {
+      title: "Wait for cancel",
+      description:
+        "Runs until the client cancels the call, reporting progress 0 once it waits when the request carries a progress token. A cancelled call has no result; the server logs `Tool cancelled` instead.",
+    },
+    async (extra) => {
+      const progressToken = extra._meta?.progressToken;
+      if (progressToken !== undefined) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken, progress: 0, message: "Waiting for cancellation" },
+        });
+      }
+      await new Promise<void>((resolve) => {
+        if (extra.signal.aborted) resolve();
+        else extra.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      // The client sent `notifications/cancelled`, or the session's server closed. Either way
+      // nobody reads the result, so the log is where a cancellation shows.
+      log(logger, {
+        level: "info",
+        logger: LOGGER,
+        data: { message: "Tool cancelled", tool: "wait_for_cancel" },
+      });
+      return { content: [{ type: "text", text: "Cancelled." }] };
+    },
+  );
+
+  server.registerTool(
+    "notify_later",
+    {
+      title: "Notify later",
+      description: `Returns at once, then after \`delayMs\` (default ${NOTIFY_LATER_DELAY_MS}) sends \`message\` as a log notification (\`notifications/message\`, level info) outside any request: it arrives on the client's GET stream.`,
+      inputSchema: {
+        message: z.string().min(1).max(500),
+        delayMs: z.number().int().min(0).max(60_000).optional(),
+      },
+    },
+    async ({ message, delayMs = NOTIFY_LATER_DELAY_MS }, extra) => {
+      const timer = unrefTimeout(() => {
+        timers.delete(timer);
+        // Not related to any request: the transport sends it on the standalone GET stream.
+        void runGuarded(logger, LOGGER, "notify_later's notification", () =>
+          server.server.sendLoggingMessage(
+            { level: "info", logger: "notify_later", data: message },
+            extra.sessionId,
+          ),
+        );
+      }, delayMs);
+      timers.add(timer);
+      return { content: [{ type: "text", text: `Will notify in ${delayMs} ms.` }] };
     },
   );
 

@@ -12,6 +12,8 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       redisPrefix: "mcp-sessions-example",
       logLevel: "warning",
+      resumable: false,
+      instanceName: undefined,
     });
     expect(loadConfig({ PORT: "", REDIS_URL: "" })).toEqual(DEFAULT_EXAMPLE_SERVER_CONFIG);
   });
@@ -27,6 +29,8 @@ describe("loadConfig", () => {
         REDIS_URL: "rediss://user:secret@redis.example:6380/2",
         REDIS_PREFIX: "fleet-a",
         LOG_LEVEL: "debug",
+        RESUMABLE: "1",
+        INSTANCE_NAME: "web-1",
       }),
     ).toEqual({
       port: 0,
@@ -37,7 +41,10 @@ describe("loadConfig", () => {
       redisUrl: "rediss://user:secret@redis.example:6380/2",
       redisPrefix: "fleet-a",
       logLevel: "debug",
+      resumable: true,
+      instanceName: "web-1",
     });
+    expect(loadConfig({ RESUMABLE: "0" }).resumable).toBe(false);
   });
 
   it.each([
@@ -55,6 +62,12 @@ describe("loadConfig", () => {
     ["HOST", "my host", "Expected `HOST` to be a hostname or IP address, got `my host`"],
     ["REDIS_PREFIX", "a{b}", "Expected `REDIS_PREFIX` to be 1 to 64 visible ASCII characters"],
     ["LOG_LEVEL", "loud", "Expected `LOG_LEVEL` to be one of debug, info, notice, warning"],
+    ["RESUMABLE", "true", "Expected `RESUMABLE` to be 0 or 1, got `true`"],
+    [
+      "INSTANCE_NAME",
+      "web 1",
+      "Expected `INSTANCE_NAME` to be 1 to 64 visible ASCII characters, got `web 1`",
+    ],
   ])("rejects %s=%s, naming the variable", (variable, value, message) => {
     const error = thrownBy(() => loadConfig({ [variable]: value }));
     expect(error).toBeInstanceOf(ConfigError);

@@ -1,5 +1,11 @@
 import { createServer, request } from "node:http";
-import { SessionManager, StoreUnavailableError, silentSendLog } from "@mcp-sessions/session-core";
+import type { AddressInfo } from "node:net";
+import {
+  type LogEntry,
+  SessionManager,
+  StoreUnavailableError,
+  silentSendLog,
+} from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -8,16 +14,23 @@ import {
   type ClientCapabilities,
   ElicitRequestSchema,
   type ElicitResult,
+  LoggingMessageNotificationSchema,
   type Progress,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   buildMcpServer,
+  createJsonLineLogger,
   createRequestListener,
   type ExampleServer,
   loadConfig,
   startExampleServer,
 } from "../src/index.js";
+import { ANSWERING, connectClient, labellingFetch } from "./support/mcp-client.js";
+import { deferred } from "./support/waiting.js";
+
+/** Every tool the example serves, sorted. */
+const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -56,7 +69,7 @@ describe("startExampleServer", () => {
     expect(transport.sessionId).toEqual(expect.any(String));
 
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "confirm", "countdown"]);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
 
     const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
     expect(sum.content).toEqual([{ type: "text", text: "5" }]);
@@ -164,6 +177,78 @@ describe("startExampleServer", () => {
     ]);
   });
 
+  it("ask_model returns the client model's answer, and is a tool error without sampling", async () => {
+    const server = await start();
+    const { client } = await connectClient(server.url, ANSWERING);
+    cleanups.push(() => client.close());
+    const answered = await client.callTool({
+      name: "ask_model",
+      arguments: { prompt: "Which store?" },
+    });
+    expect(answered.isError).toBeFalsy();
+    expect(answered.content).toEqual([{ type: "text", text: "echo: Which store?" }]);
+    expect(answered.structuredContent).toEqual({ model: "echo-1" });
+
+    const { client: plain } = await connect(server);
+    const refused = await plain.callTool({ name: "ask_model", arguments: { prompt: "?" } });
+    expect(refused.isError).toBe(true);
+    expect(refused.content).toEqual([
+      {
+        type: "text",
+        text: "This client does not support sampling; declare the `sampling` capability to use `ask_model`.",
+      },
+    ]);
+  });
+
+  it("notify_later returns at once and then sends a log notification on the GET stream", async () => {
+    const server = await start();
+    const notified = deferred<unknown>();
+    const fetch = labellingFetch();
+    const { client } = await connectClient(server.url, {
+      fetch,
+      prepare: (client) =>
+        client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+          notified.resolve(notification.params);
+        }),
+    });
+    cleanups.push(() => client.close());
+    // The server holds the GET stream once its headers are out; before, nothing could reach it.
+    await expect.poll(() => fetch.sent.find((sent) => sent.label === "stream")?.status).toBe(200);
+    const result = await client.callTool({
+      name: "notify_later",
+      arguments: { message: "Later", delayMs: 0 },
+    });
+    expect(result.content).toEqual([{ type: "text", text: "Will notify in 0 ms." }]);
+    expect(await notified.promise).toEqual({
+      level: "info",
+      logger: "notify_later",
+      data: "Later",
+    });
+    expect(fetch.sent.find((sent) => sent.label === "stream")?.body).toContain('"data":"Later"');
+  });
+
+  it("resumes a cut stream with Last-Event-ID when RESUMABLE=1", async () => {
+    const server = await start({ RESUMABLE: "1" });
+    const fetch = labellingFetch({ cut: { label: "tools/call", afterMessages: 2 } });
+    const { client } = await connectClient(server.url, {
+      fetch,
+      reconnection: {
+        initialReconnectionDelay: 10,
+        maxReconnectionDelay: 50,
+        reconnectionDelayGrowFactor: 1,
+        maxRetries: 3,
+      },
+    });
+    cleanups.push(() => client.close());
+    const progress: number[] = [];
+    const result = await client.callTool({ name: "countdown", arguments: { from: 5 } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    });
+    expect(result.content).toEqual([{ type: "text", text: "Counted down from 5: liftoff!" }]);
+    expect(progress).toEqual([1, 2, 3, 4, 5]);
+    expect(fetch.sent.filter((sent) => sent.label === "resume")).toHaveLength(1);
+  });
+
   it("refuses an initialize beyond MAX_SESSIONS with 503", async () => {
     const server = await start({ MAX_SESSIONS: "1" });
     await connect(server);
@@ -221,7 +306,7 @@ describe("/healthz", () => {
       }
     }
     const sessions = new SessionManager({ store: new UnreachableStore(), logger: silentSendLog });
-    const mcp = createMcpSessionHandler({ sessions, createServer: buildMcpServer });
+    const mcp = createMcpSessionHandler({ sessions, createServer: () => buildMcpServer() });
     const http = createServer(
       createRequestListener({
         mcp,
@@ -246,5 +331,50 @@ describe("/healthz", () => {
       store: "redis",
       error: "STORE_UNAVAILABLE",
     });
+  });
+});
+
+describe("buildMcpServer", () => {
+  it("logs a cancelled wait_for_cancel, once its AbortSignal fired", async () => {
+    const lines: string[] = [];
+    const logger = createJsonLineLogger("info", {
+      instance: "unit",
+      write: (line) => lines.push(line),
+    });
+    const mcp = createMcpSessionHandler({ createServer: () => buildMcpServer({ logger }), logger });
+    const http = createServer((req, res) => void mcp(req, res));
+    cleanups.push(async () => {
+      await mcp.close();
+      await new Promise((resolve) => http.close(resolve));
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as AddressInfo;
+    const { client } = await connectClient(`http://127.0.0.1:${port}/mcp`);
+    cleanups.push(() => client.close());
+
+    const cancel = new AbortController();
+    const waiting = deferred<Progress>();
+    const call = client.callTool({ name: "wait_for_cancel" }, undefined, {
+      signal: cancel.signal,
+      onprogress: (update) => waiting.resolve(update),
+    });
+    expect(await waiting.promise).toEqual({ progress: 0, message: "Waiting for cancellation" });
+    const cancelled = () =>
+      lines
+        .map((line) => JSON.parse(line) as LogEntry & { instance?: string })
+        .filter((entry) => entry.data.message === "Tool cancelled");
+    expect(cancelled()).toEqual([]);
+    cancel.abort("No longer needed");
+    await expect(call).rejects.toThrow("No longer needed");
+    await expect
+      .poll(() => cancelled())
+      .toEqual([
+        expect.objectContaining({
+          level: "info",
+          instance: "unit",
+          logger: "example-server/tools",
+          data: { message: "Tool cancelled", tool: "wait_for_cancel" },
+        }),
+      ]);
   });
 });

@@ -1,11 +1,22 @@
-import { type RoundRobinProxy, startRoundRobinProxy } from "@mcp-sessions/session-testing/http";
+import type { ProxiedRequest, RoundRobinProxy } from "@mcp-sessions/session-testing/http";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ElicitRequestSchema, type Progress } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+  type Progress,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ExampleServerProcess } from "./support/example-server-process.js";
-import { type Fleet, startFleet } from "./support/fleet.js";
+import { type Fleet, named, startFleet, startProxy } from "./support/fleet.js";
+import {
+  ANSWERING,
+  type ConnectOptions,
+  connectWithStream,
+  labelled,
+  labellingFetch,
+} from "./support/mcp-client.js";
 import {
   addRequest,
   deleteSession,
@@ -17,11 +28,14 @@ import {
   post,
   responseTo,
 } from "./support/mcp-http.js";
+import { deferred, within } from "./support/waiting.js";
 
-// Two `node dist/main.js` processes share one private redis-server, as a fleet behind a load
-// balancer does. The main fleet has a long TTL, so nothing expires while a test runs and an open
-// stream's keep-alive touch (every TTL/3 = 20 s) cannot be what ends a session there; the expiry
-// fleet has a 3 s TTL and serves only the expiry test.
+// `node dist/main.js` processes share one private redis-server, as a fleet behind a load
+// balancer does. The main fleet (A, B, C) has a long TTL, so nothing expires while a test runs
+// and an open stream's keep-alive touch (every TTL/3 = 20 s) cannot be what ends a session there;
+// most tests reach A and B through one round-robin proxy, the three-instance test all three
+// through another. The expiry fleet has a 3 s TTL and serves only the expiry test; the resumable
+// fleet runs with RESUMABLE=1.
 const TTL_MS = 60_000;
 const EXPIRY_TTL_MS = 3_000;
 const CLEANUP_INTERVAL_MS = 500;
@@ -29,36 +43,48 @@ const CLEANUP_INTERVAL_MS = 500;
 const SIGNAL_BOUND_MS = 5_000;
 /** How long an idle session may take to expire everywhere: its TTL plus sweeps, generously. */
 const EXPIRY_BOUND_MS = EXPIRY_TTL_MS + 12_000;
+/** Every tool the example serves, sorted. */
+const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];
 /** Log levels below `warning`. */
 const ROUTINE_LEVELS = new Set(["debug", "info", "notice"]);
 
 let redis: SpawnedRedis | undefined;
 let fleet: Fleet | undefined;
 let expiryFleet: Fleet | undefined;
+let resumableFleet: Fleet | undefined;
 let proxy: RoundRobinProxy | undefined;
+let proxyOfThree: RoundRobinProxy | undefined;
+let resumableProxy: RoundRobinProxy | undefined;
 
 beforeAll(async () => {
-  redis = await spawnRedisServer();
-  const [main, expiry] = await Promise.allSettled([
-    startFleet({ redisUrl: redis.url, ttlMs: TTL_MS, cleanupIntervalMs: CLEANUP_INTERVAL_MS }),
-    startFleet({
-      redisUrl: redis.url,
-      ttlMs: EXPIRY_TTL_MS,
-      cleanupIntervalMs: CLEANUP_INTERVAL_MS,
-    }),
+  const spawned = await spawnRedisServer();
+  redis = spawned;
+  const common = { redisUrl: spawned.url, cleanupIntervalMs: CLEANUP_INTERVAL_MS };
+  const [main, expiry, resumable] = await Promise.allSettled([
+    startFleet({ ...common, ttlMs: TTL_MS, size: 3 }),
+    startFleet({ ...common, ttlMs: EXPIRY_TTL_MS }),
+    startFleet({ ...common, ttlMs: TTL_MS, env: { RESUMABLE: "1" } }),
   ]);
   if (main.status === "fulfilled") fleet = main.value;
   if (expiry.status === "fulfilled") expiryFleet = expiry.value;
-  if (main.status === "rejected") throw main.reason;
-  if (expiry.status === "rejected") throw expiry.reason;
-  proxy = await startRoundRobinProxy([
-    { name: "A", port: main.value.a.port },
-    { name: "B", port: main.value.b.port },
-  ]);
+  if (resumable.status === "fulfilled") resumableFleet = resumable.value;
+  for (const started of [main, expiry, resumable]) {
+    if (started.status === "rejected") throw started.reason;
+  }
+  proxy = await startProxy(mainFleet().instances.slice(0, 2));
+  proxyOfThree = await startProxy(mainFleet().instances);
+  resumableProxy = await startProxy(theResumableFleet().instances);
 });
 
 afterAll(async () => {
-  const stopped = await Promise.allSettled([proxy?.close(), fleet?.stop(), expiryFleet?.stop()]);
+  const stopped = await Promise.allSettled([
+    proxy?.close(),
+    proxyOfThree?.close(),
+    resumableProxy?.close(),
+    fleet?.stop(),
+    expiryFleet?.stop(),
+    resumableFleet?.stop(),
+  ]);
   // Redis last: an instance shutting down still talks to it.
   await redis?.stop();
   const failure = stopped.find((result) => result.status === "rejected");
@@ -74,10 +100,9 @@ afterEach(async () => {
   // Last opened, first closed: streams and clients before the sessions they use.
   while (cleanups.length > 0) await cleanups.pop()?.();
   // Serving, refusing and ending sessions is all routine: no instance warns about any of it.
-  const instances = [fleet?.a, fleet?.b, expiryFleet?.a, expiryFleet?.b];
+  const instances = [fleet, expiryFleet, resumableFleet].flatMap((each) => each?.instances ?? []);
   const warnings: string[] = [];
   for (const instance of instances) {
-    if (instance === undefined) continue;
     const logs = instance.logs();
     for (const entry of logs.slice(logsSeen.get(instance) ?? 0)) {
       if (!ROUTINE_LEVELS.has(entry.level))
@@ -93,9 +118,44 @@ function mainFleet(): Fleet {
   return fleet;
 }
 
-function theProxy(): RoundRobinProxy {
-  if (proxy === undefined) throw new Error("The proxy did not start");
-  return proxy;
+function theResumableFleet(): Fleet {
+  if (resumableFleet === undefined) throw new Error("The resumable fleet did not start");
+  return resumableFleet;
+}
+
+function theProxy(which: RoundRobinProxy | undefined = proxy): RoundRobinProxy {
+  if (which === undefined) throw new Error("The proxy did not start");
+  return which;
+}
+
+/** The SDK client through `lb`, closed and its session ended after the test. */
+async function connectThrough(lb: RoundRobinProxy, options: ConnectOptions = {}) {
+  const connected = await connectWithStream(lb, options);
+  cleanups.push(() => connected.client.close());
+  cleanups.push(() => connected.transport.terminateSession());
+  return connected;
+}
+
+/**
+ * Every reply was accepted (202). The instance answers once the relay took the reply, so the
+ * tool's result, which the reply unblocked, may reach the client before that answer does.
+ */
+async function expectAccepted(replies: readonly ProxiedRequest[]): Promise<void> {
+  await expect
+    .poll(() => replies.map((reply) => reply.status), { timeout: SIGNAL_BOUND_MS })
+    .toEqual(replies.map(() => 202));
+}
+
+/** The log entries of `wait_for_cancel` calls cancelled on this instance. */
+function cancellations(instance: ExampleServerProcess) {
+  return instance
+    .logs()
+    .filter(
+      (entry) =>
+        entry.logger === "example-server/tools" &&
+        entry.data.message === "Tool cancelled" &&
+        entry.data.tool === "wait_for_cancel",
+    );
 }
 
 /** Ends the session at the end of the test, through `url`, unless the test ended it. */
@@ -113,14 +173,6 @@ function endedCount(instance: ExampleServerProcess, reason: "expired" | "destroy
         entry.data.message === "Session ended" &&
         entry.data.reason === reason,
     ).length;
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function expectBothHealthy(): Promise<void> {
@@ -152,7 +204,7 @@ describe("two example-server processes on one Redis", () => {
     expect(client.getServerVersion()).toEqual({ name: "example-server", version: "0.0.0" });
 
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["add", "confirm", "countdown"]);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
 
     const sum = await client.callTool({ name: "add", arguments: { a: 20, b: 22 } });
     expect(sum.structuredContent).toEqual({ sum: 42 });
@@ -410,5 +462,177 @@ describe("two example-server processes on one Redis", () => {
     expect(asked).toEqual(["Scale the fleet?"]);
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toEqual({ action: "accept", confirmed: true });
+  });
+});
+
+describe("fleet messaging between example-server processes", () => {
+  it("completes elicitation and sampling with each reply landing on the other of two instances", async () => {
+    const lb = theProxy();
+    const { client, sessionId } = await connectThrough(lb, ANSWERING);
+
+    const confirmed = await client.callTool({
+      name: "confirm",
+      arguments: { question: "Across the fleet?" },
+    });
+    expect(confirmed.structuredContent).toEqual({ action: "accept", confirmed: true });
+    const answered = await client.callTool({
+      name: "ask_model",
+      arguments: { prompt: "Two instances?" },
+    });
+    expect(answered.content).toEqual([{ type: "text", text: "echo: Two instances?" }]);
+    expect(answered.structuredContent).toEqual({ model: "echo-1" });
+
+    // Each reply went to the instance after the one running the tool, and was routed back.
+    const calls = labelled(lb.requests, sessionId, "tools/call");
+    const replies = labelled(lb.requests, sessionId, "response");
+    expect(calls).toHaveLength(2);
+    expect(replies).toHaveLength(2);
+    for (const [index, reply] of replies.entries()) {
+      expect(reply.upstream).not.toBe(calls[index]?.upstream);
+    }
+    await expectAccepted(replies);
+  });
+
+  it("completes elicitation and sampling across three instances, every request alternating", async () => {
+    const lb = theProxy(proxyOfThree);
+    const { client, sessionId } = await connectThrough(lb, ANSWERING);
+
+    for (let round = 0; round < 3; round++) {
+      const answered = await client.callTool({
+        name: "ask_model",
+        arguments: { prompt: `round ${round}` },
+      });
+      expect(answered.content).toEqual([{ type: "text", text: `echo: round ${round}` }]);
+      const confirmed = await client.callTool({ name: "confirm", arguments: { question: "?" } });
+      expect(confirmed.structuredContent).toEqual({ action: "accept", confirmed: true });
+    }
+
+    const calls = labelled(lb.requests, sessionId, "tools/call");
+    const replies = labelled(lb.requests, sessionId, "response");
+    expect(replies).toHaveLength(6);
+    for (const [index, reply] of replies.entries()) {
+      expect(reply.upstream).not.toBe(calls[index]?.upstream);
+    }
+    await expectAccepted(replies);
+    // Call, reply, call, …: with three instances every one of them ran tools and took replies.
+    expect(new Set(calls.map((call) => call.upstream))).toEqual(new Set(["A", "B", "C"]));
+    expect(new Set(replies.map((reply) => reply.upstream))).toEqual(new Set(["A", "B", "C"]));
+  });
+
+  it("cancels a tool on the instance running it when the cancellation lands on the other", async () => {
+    const lb = theProxy();
+    const instances = mainFleet().instances;
+    const { client, sessionId } = await connectThrough(lb);
+    const before = new Map(instances.map((instance) => [instance, cancellations(instance).length]));
+
+    const cancel = new AbortController();
+    const waiting = deferred();
+    const call = client.callTool({ name: "wait_for_cancel" }, undefined, {
+      signal: cancel.signal,
+      onprogress: () => waiting.resolve(),
+    });
+    const settled = call.then(
+      () => "resolved",
+      () => "rejected",
+    );
+    await within(waiting.promise, SIGNAL_BOUND_MS, "wait_for_cancel reporting that it waits");
+    cancel.abort("The user changed their mind");
+    expect(await settled).toBe("rejected");
+
+    const [toolCall] = labelled(lb.requests, sessionId, "tools/call");
+    const runner = named(instances, toolCall?.upstream);
+    const others = instances.filter((instance) => instance !== runner);
+    await expect
+      .poll(() => labelled(lb.requests, sessionId, "notifications/cancelled")[0]?.status, {
+        timeout: SIGNAL_BOUND_MS,
+      })
+      .toBe(202);
+    const [cancelled] = labelled(lb.requests, sessionId, "notifications/cancelled");
+    expect(cancelled?.upstream).not.toBe(runner.name);
+
+    // The runner's AbortSignal fired: its process logged it, under its own name.
+    await expect
+      .poll(() => cancellations(runner).length, { timeout: SIGNAL_BOUND_MS })
+      .toBe((before.get(runner) ?? 0) + 1);
+    expect(cancellations(runner).at(-1)).toMatchObject({ level: "info", instance: runner.name });
+    for (const other of others) {
+      expect(cancellations(other), other.name).toHaveLength(before.get(other) ?? 0);
+    }
+  });
+
+  it("delivers a notification sent outside any request to the GET stream on the other instance", async () => {
+    const lb = theProxy();
+    const notified = deferred<unknown>();
+    const { client, sessionId, fetch } = await connectThrough(lb, {
+      prepare: (client) =>
+        client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+          if (notification.params.logger === "notify_later") {
+            notified.resolve(notification.params.data);
+          }
+        }),
+    });
+
+    const result = await client.callTool({
+      name: "notify_later",
+      arguments: { message: "Sent from afar", delayMs: 100 },
+    });
+    expect(result.content).toEqual([{ type: "text", text: "Will notify in 100 ms." }]);
+    expect(await within(notified.promise, SIGNAL_BOUND_MS, "the notification")).toBe(
+      "Sent from afar",
+    );
+
+    // initialize, initialized, GET, tools/call: the GET stream is held by the other instance.
+    const [stream] = labelled(lb.requests, sessionId, "stream");
+    const [toolCall] = labelled(lb.requests, sessionId, "tools/call");
+    expect(stream?.upstream).not.toBe(toolCall?.upstream);
+    expect(stream?.ended).toBe(false);
+    // And the notification came on that stream, not on the tool call's response.
+    const streamBody = fetch.sent.find((request) => request.label === "stream")?.body;
+    expect(streamBody).toContain('"method":"notifications/message"');
+    expect(streamBody).toContain('"data":"Sent from afar"');
+    const callBody = fetch.sent.find((request) => request.label === "tools/call")?.body;
+    expect(callBody).not.toContain("notifications/message");
+  });
+
+  it("resumes a cut stream on the other instance with Last-Event-ID (RESUMABLE=1): no gap, no duplicate", async () => {
+    const lb = theProxy(resumableProxy);
+    const { client, sessionId, fetch } = await connectThrough(lb, {
+      fetch: labellingFetch({ cut: { label: "tools/call", afterMessages: 3 } }),
+      reconnection: {
+        initialReconnectionDelay: 10,
+        maxReconnectionDelay: 50,
+        reconnectionDelayGrowFactor: 1,
+        maxRetries: 3,
+      },
+    });
+
+    const progress: number[] = [];
+    const tokens: string[] = [];
+    const result = await client.callTool(
+      { name: "countdown", arguments: { from: 10 } },
+      undefined,
+      {
+        onprogress: (update) => progress.push(update.progress),
+        onresumptiontoken: (token) => tokens.push(token),
+      },
+    );
+    expect(result.content).toEqual([{ type: "text", text: "Counted down from 10: liftoff!" }]);
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(new Set(tokens).size).toBe(tokens.length);
+
+    // The call was cut, then resumed once, on the other instance, from the last event it got.
+    const [toolCall] = labelled(lb.requests, sessionId, "tools/call");
+    const resumed = labelled(lb.requests, sessionId, "resume");
+    expect(toolCall?.ended).toBe(false);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]?.upstream).not.toBe(toolCall?.upstream);
+    expect(resumed[0]?.status).toBe(200);
+    const lastEventId = fetch.sent.find((request) => request.label === "resume")?.lastEventId;
+    expect(tokens).toContain(lastEventId);
+    // The cut came mid-way: some progress before it, the rest on the resumed stream.
+    const cutBody = fetch.sent.find((request) => request.label === "tools/call")?.body ?? "";
+    const beforeCut = cutBody.split('"method":"notifications/progress"').length - 1;
+    expect(beforeCut).toBeGreaterThanOrEqual(3);
+    expect(beforeCut).toBeLessThan(10);
   });
 });

@@ -26,6 +26,12 @@ const LOGGER = "session-mcp/handler";
  */
 export interface McpSessionHandler {
   (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void>;
+  /**
+   * Resolves once other instances can reach this one: replies and stream events routed here
+   * arrive. Await it before announcing the instance to a load balancer. Never rejects; while the
+   * store's backend is down at start-up it waits for it.
+   */
+  ready(): Promise<void>;
   /** Closes every local transport and server and stops listening for `ended`. Idempotent. */
   close(): Promise<void>;
 }
@@ -67,6 +73,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     return work.finally(() => inFlight.delete(work));
   };
   return Object.assign(handler, {
+    ready: () => fleet.member.ready,
     close(): Promise<void> {
       closed ??= (async () => {
         stopListening();

@@ -11,6 +11,7 @@ import type { KeyLayout } from "./keys.js";
 import type { KeyspaceEventsMode } from "./options.js";
 import { isReplyError } from "./redis-errors.js";
 import { DESTROYED, EXPIRED } from "./scripts.js";
+import { resubscribingDuplicate } from "./subscriber.js";
 
 const LOGGER = "session-redis/keyspace-events";
 const TOPOLOGY_EVENTS = ["refresh", "+node", "-node"] as const;
@@ -48,10 +49,12 @@ export class StoreEvents {
   #channelSubscriber: Redis | Cluster | undefined;
   #reconciling: Promise<void> = Promise.resolve();
   readonly #onTopologyChange = () => this.#reconcile();
+  readonly #subscriberContext: { readonly logger: SendLog; readonly loggerName: string };
   #closed = false;
 
   constructor(options: StoreEventsOptions) {
     this.#options = options;
+    this.#subscriberContext = { logger: options.logger, loggerName: LOGGER };
   }
 
   /**
@@ -75,9 +78,11 @@ export class StoreEvents {
 
   async #subscribeAll(): Promise<void> {
     const { client } = this.#options;
+    const channel = { classic: new Set([this.#options.keys.channel]), sharded: new Set<string>() };
+    // A Cluster's subscriber is ioredis's ClusterSubscriber, which re-subscribes on its own.
     const channelSubscriber: Redis | Cluster = client.isCluster
       ? (client as Cluster).duplicate()
-      : (client as Redis).duplicate();
+      : resubscribingDuplicate(client as Redis, () => channel, this.#subscriberContext);
     this.#channelSubscriber = channelSubscriber;
     channelSubscriber.on("message", (channel: string, message: string) =>
       this.#onChannelMessage(channel, message),
@@ -152,7 +157,13 @@ export class StoreEvents {
     overrides: Partial<RedisOptions> = {},
   ): Promise<void> {
     if (this.#options.mode === "configure") await ensureKeyspaceEvents(node);
-    const subscriber = node.duplicate(overrides);
+    const subscriptions = { classic: new Set([channel]), sharded: new Set<string>() };
+    const subscriber = resubscribingDuplicate(
+      node,
+      () => subscriptions,
+      this.#subscriberContext,
+      overrides,
+    );
     this.#nodeSubscribers.set(address(node), subscriber);
     subscriber.on("message", (_channel: string, key: string) => {
       const id = this.#options.keys.idOfSessionKey(key);

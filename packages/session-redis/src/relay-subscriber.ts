@@ -2,6 +2,7 @@ import { describeError, log, type SendLog } from "@mcp-sessions/session-core";
 import type { Cluster, Redis } from "ioredis";
 import { disconnect } from "./keyspace-events.js";
 import { closedError } from "./redis-errors.js";
+import { resubscribingDuplicate } from "./subscriber.js";
 
 const LOGGER = "session-redis/relay";
 
@@ -19,12 +20,14 @@ export interface RelaySubscriberOptions {
 }
 
 /**
- * The one connection on which every relay member of a store listens, made on first use. ioredis
- * subscribes it again to all of its channels after a reconnect (`autoResubscribe`).
+ * The one connection on which every relay member of a store listens, made on first use. It
+ * subscribes again to all of its channels after a reconnect.
  */
 export class RelaySubscriber {
   readonly #options: RelaySubscriberOptions;
   #connection: Redis | Cluster | undefined;
+  /** What the connection is subscribed to, for subscribing again after a reconnect. */
+  readonly #channels = { classic: new Set<string>(), sharded: new Set<string>() };
   #closed = false;
 
   constructor(options: RelaySubscriberOptions) {
@@ -34,6 +37,8 @@ export class RelaySubscriber {
   /** Subscribes to every channel; resolves once Redis confirmed them all. */
   async listen(classic: readonly string[], sharded: readonly string[]): Promise<void> {
     const connection = this.#connect();
+    for (const channel of classic) this.#channels.classic.add(channel);
+    for (const channel of sharded) this.#channels.sharded.add(channel);
     await Promise.all([
       classic.length > 0 ? connection.subscribe(...classic) : undefined,
       // A Cluster takes one slot per SSUBSCRIBE.
@@ -44,6 +49,8 @@ export class RelaySubscriber {
   /** Unsubscribes from every channel; resolves once Redis confirmed it. */
   async unlisten(classic: readonly string[], sharded: readonly string[]): Promise<void> {
     const connection = this.#connect();
+    for (const channel of classic) this.#channels.classic.delete(channel);
+    for (const channel of sharded) this.#channels.sharded.delete(channel);
     await Promise.all([
       classic.length > 0 ? connection.unsubscribe(...classic) : undefined,
       ...sharded.map((channel) => connection.sunsubscribe(channel)),
@@ -69,7 +76,12 @@ export class RelaySubscriber {
           shardedSubscribers: true,
           redisOptions: { connectionName },
         })
-      : (client as Redis).duplicate({ connectionName });
+      : resubscribingDuplicate(
+          client as Redis,
+          () => this.#channels,
+          { logger: this.#options.logger, loggerName: LOGGER },
+          { connectionName },
+        );
     connection.on("message", (channel: string, payload: string) => {
       if (!this.#options.onMessage(channel, payload)) this.#drop(connection.unsubscribe(channel));
     });
@@ -92,8 +104,8 @@ export class RelaySubscriber {
   }
 
   /**
-   * A channel nobody listens on: a member left while its UNSUBSCRIBE could not reach Redis, and
-   * ioredis subscribed it again on reconnecting. Until it is gone, `send` to it would say true.
+   * A channel nobody listens on: a member left while its UNSUBSCRIBE could not reach Redis. Until
+   * it is gone, `send` to it would say true.
    */
   #drop(unsubscribed: Promise<unknown>): void {
     unsubscribed.catch((error: unknown) =>

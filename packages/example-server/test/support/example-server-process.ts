@@ -17,6 +17,8 @@ export const CONFIG_VARIABLES = [
   "REDIS_URL",
   "REDIS_PREFIX",
   "LOG_LEVEL",
+  "RESUMABLE",
+  "INSTANCE_NAME",
 ] as const;
 const START_TIMEOUT_MS = 20_000;
 /** The server cuts connections one second into shutdown; this leaves it room. */
@@ -25,6 +27,8 @@ const STOP_TIMEOUT_MS = 10_000;
 /** One line of the server's JSON log on stderr. */
 export interface LogEntry {
   readonly level: string;
+  /** `INSTANCE_NAME`, when set. */
+  readonly instance?: string;
   readonly logger: string;
   readonly data: Readonly<Record<string, unknown>>;
 }
@@ -41,8 +45,15 @@ export interface ExampleServerProcess {
   stderr(): string;
   /** The JSON log lines on stderr so far; other lines are left out. */
   logs(): LogEntry[];
-  /** SIGTERM, then resolves once the process exited 0; rejects on any other exit. Idempotent. */
+  /** Whether the process has not exited. */
+  running(): boolean;
+  /**
+   * SIGTERM, then resolves once the process exited 0; rejects on any other exit. Idempotent;
+   * after `kill()` it only waits for the exit.
+   */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would, and resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -88,6 +99,8 @@ export async function startExampleServerProcess(
   const [, url = "", port = "", store = ""] = listening;
 
   let stopping: Promise<void> | undefined;
+  let killed = false;
+  const running = () => child.exitCode === null && child.signalCode === null;
   return Object.freeze({
     name,
     url,
@@ -95,9 +108,19 @@ export async function startExampleServerProcess(
     store,
     stderr: () => stderr,
     logs: () => parseLogs(stderr),
+    running,
+    async kill() {
+      killed = true;
+      if (running()) child.kill("SIGKILL");
+      await exited;
+    },
     stop() {
       stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        if (killed) {
+          await exited;
+          return;
+        }
+        if (running()) child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
         const { code, signal } = await exited;
         clearTimeout(timer);

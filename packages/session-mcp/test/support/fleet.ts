@@ -109,6 +109,8 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       createServer,
     });
     handlers.set(name, handler);
+    // Replies and stream events routed to this instance arrive from now on.
+    await handler.ready();
     const http = servers[index] as Listening;
     instances.push({ name, sessions, handler, http, url: http.url, created, closed, toolEvents });
   }
