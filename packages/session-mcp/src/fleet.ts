@@ -25,6 +25,8 @@ export interface FleetOptions {
   readonly relay: SessionRelay;
   /** Keep every SSE event in the session's log, so a client can resume on any instance. */
   readonly resumable: boolean;
+  /** The transports' `keepAliveMs`: resumed streams, which are the handler's own, keep it too. */
+  readonly keepAliveMs: number | undefined;
   readonly logger: SendLog;
   /** A client message another instance received for a session, routed to this one. */
   readonly onRouted: (sessionId: string, message: JSONRPCMessage) => void;
@@ -158,6 +160,7 @@ export class Fleet {
     }
     // The hold and the read were one atomic step: what the sink got since is all newer.
     sink.replayFirst(replay);
+    sink.keepAlive(this.#options.keepAliveMs);
     return new Response(sink.body(), {
       headers: {
         "Content-Type": "text/event-stream",

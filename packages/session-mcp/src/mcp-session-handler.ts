@@ -55,6 +55,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
   const fleet = new Fleet({
     relay: resolved.sessions.relay,
     resumable: resolved.resumable,
+    keepAliveMs: resolved.transport.keepAliveMs,
     logger: resolved.logger,
     // Deliveries are asynchronous, so none arrives before `local` below exists.
     onRouted: (id, message) => local.deliver(id, message),

@@ -9,6 +9,7 @@ import { eventId } from "./fleet-ids.js";
 export const STANDALONE_STREAM = "_GET_stream";
 
 const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(": keepalive\n\n");
 
 /**
  * One SSE response on this instance that relayed events are written to: the standalone GET
@@ -21,6 +22,7 @@ export class StreamSink {
   readonly #onClosed: () => void;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #pending: Uint8Array[] = [];
+  #keepAlive: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(sessionId: string, streamId: string, onClosed: () => void) {
@@ -60,6 +62,16 @@ export class StreamSink {
     this.#pending = [...replayed, ...this.#pending];
   }
 
+  /**
+   * Writes an SSE comment every `intervalMs` until the sink closes, as the SDK does on its own
+   * streams with `keepAliveMs`, so proxies do not cut a quiet stream.
+   */
+  keepAlive(intervalMs: number | undefined): void {
+    if (intervalMs === undefined || this.#closed) return;
+    this.#keepAlive = setInterval(() => this.#write(KEEP_ALIVE), intervalMs);
+    this.#keepAlive.unref();
+  }
+
   /** Writes raw SSE bytes from the SDK's own body for this response. */
   writeRaw(chunk: Uint8Array): void {
     this.#write(chunk);
@@ -89,6 +101,7 @@ export class StreamSink {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#keepAlive);
     try {
       this.#controller?.close();
     } catch {

@@ -26,6 +26,7 @@ import {
   routedFetch,
   startFleet,
 } from "./support/fleet.js";
+import { initializeRaw, postRequest } from "./support/http.js";
 
 /** Where the fleet's sessions and relay live; every instance shares it. */
 interface Backend {
@@ -85,6 +86,21 @@ const backends: Backend[] = [
     },
   },
 ];
+
+/** Reads an SSE response until `text` appears, then stops reading; returns what was read. */
+async function readUntil(response: Response, text: string): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) throw new Error(`no body (HTTP ${response.status})`);
+  const decoder = new TextDecoder();
+  let seen = "";
+  while (!seen.includes(text)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${JSON.stringify(text)}: ${seen}`);
+    seen += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return seen;
+}
 
 /** Waits until `done()` holds, checking every few ms; fails after `timeoutMs`. */
 async function until(done: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -342,6 +358,26 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
     const resumed = fetch.sent.filter((request) => request.lastEventId !== undefined);
     expect(resumed.length).toBeGreaterThan(0);
     for (const request of resumed) expect(request.port).toBe(a.http.port);
+  });
+
+  it("keeps a resumed stream alive with the transport's keepAliveMs comments", async () => {
+    const { a, b } = await start({ handler: { resumable: true, transport: { keepAliveMs: 20 } } });
+    const session = await initializeRaw(a.url);
+    const stream = await fetch(a.url, {
+      headers: { ...session.headers, accept: "text/event-stream" },
+    });
+    await (await postRequest(a.url, session, "tools/call", { name: "announce" })).text();
+    const lastEventId = /^id: (.+)$/m.exec(await readUntil(stream, "\ndata: "))?.[1];
+    expect(lastEventId).toMatch(/^_GET_stream\./);
+    const resumed = await fetch(b.url, {
+      headers: {
+        ...session.headers,
+        accept: "text/event-stream",
+        "last-event-id": lastEventId as string,
+      },
+    });
+    expect(resumed.status).toBe(200);
+    expect(await readUntil(resumed, ": keepalive\n\n")).toContain(": keepalive\n\n");
   });
 
   it("fails a pending elicitation with a clear error when the session is deleted", async () => {
