@@ -8,6 +8,12 @@ import { arch, cpus, platform, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 
+/**
+ * `BENCH_QUICK=1` shrinks the groups that honour it (shorter load, fewer calls, one kept run) to
+ * check that they work; its numbers are not for comparison. The other groups ignore it.
+ */
+export const QUICK = process.env.BENCH_QUICK === "1";
+
 /** Which way a metric improves: ops/s are better higher, milliseconds and bytes lower. */
 export type Better = "higher" | "lower";
 

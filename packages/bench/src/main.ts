@@ -15,11 +15,13 @@ import {
   writeJsonReport,
 } from "./harness.js";
 import { mcpAdoption } from "./mcp/adoption.js";
+import { mcpFleetMessaging } from "./mcp/fleet-messaging.js";
 import { mcpThroughput } from "./mcp/throughput.js";
 import { memoryExpiryLateness } from "./memory/expiry-lateness.js";
 import { memoryHeap } from "./memory/heap.js";
 import { memoryOperations } from "./memory/operations.js";
 import { memorySweep } from "./memory/sweep.js";
+import { redisEventLog } from "./redis/event-log.js";
 import { redisExpiryLateness } from "./redis/expiry-lateness.js";
 import { redisMemory } from "./redis/memory.js";
 import { redisThroughput } from "./redis/throughput.js";
@@ -34,8 +36,10 @@ const GROUPS: readonly BenchmarkGroup[] = [
   redisExpiryLateness,
   redisMemory,
   redisTouchScaling,
+  redisEventLog,
   mcpThroughput,
   mcpAdoption,
+  mcpFleetMessaging,
 ];
 const RESULTS_DIRECTORY = fileURLToPath(new URL("../results/", import.meta.url));
 

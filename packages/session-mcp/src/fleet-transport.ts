@@ -5,14 +5,14 @@ import type {
 } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
   type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
   type MessageExtraInfo,
 } from "@modelcontextprotocol/sdk/types.js";
 import { parseRoutedRequestId, routedRequestId } from "./fleet-ids.js";
+import { messageKind } from "./json-rpc.js";
 
 /** Sends a message that belongs on the client's standalone stream, wherever it is open. */
 export type StandaloneSender = (message: JSONRPCMessage) => Promise<void>;
@@ -68,9 +68,7 @@ export class FleetTransport implements Transport {
     const relatedRequestId = options?.relatedRequestId;
     // A response, or a message about a request, goes on that request's stream: here.
     if (relatedRequestId !== undefined) return this.#inner.send(outgoing, { relatedRequestId });
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      return this.#inner.send(outgoing);
-    }
+    if (messageKind(message) === "response") return this.#inner.send(outgoing);
     return this.#sendStandalone(outgoing);
   }
 
@@ -95,43 +93,53 @@ export class FleetTransport implements Transport {
   }
 
   #outbound(message: JSONRPCMessage): JSONRPCMessage {
-    if (isJSONRPCRequest(message) && typeof message.id === "number") {
-      this.#waiting.add(message.id);
-      const id = routedRequestId(this.#memberId, message.id);
-      const meta = message.params?._meta;
+    const kind = messageKind(message);
+    if (kind === "request") {
+      const request = message as JSONRPCRequest;
+      if (typeof request.id !== "number") return message;
+      this.#waiting.add(request.id);
+      const id = routedRequestId(this.#memberId, request.id);
+      const meta = request.params?._meta;
       // The SDK's progress token for a request is the request's own id.
-      if (meta?.progressToken === message.id) {
+      if (meta?.progressToken === request.id) {
         return {
-          ...message,
+          ...request,
           id,
-          params: { ...message.params, _meta: { ...meta, progressToken: id } },
+          params: { ...request.params, _meta: { ...meta, progressToken: id } },
         };
       }
-      return { ...message, id };
+      return { ...request, id };
     }
-    if (
-      isJSONRPCNotification(message) &&
-      message.method === "notifications/cancelled" &&
-      typeof message.params?.requestId === "number" &&
-      this.#waiting.delete(message.params.requestId)
-    ) {
-      const requestId = routedRequestId(this.#memberId, message.params.requestId);
-      return { ...message, params: { ...message.params, requestId } };
+    if (kind === "notification") {
+      const notification = message as JSONRPCNotification;
+      const requestId = notification.params?.requestId;
+      if (
+        notification.method === "notifications/cancelled" &&
+        typeof requestId === "number" &&
+        this.#waiting.delete(requestId)
+      ) {
+        const routed = routedRequestId(this.#memberId, requestId);
+        return { ...notification, params: { ...notification.params, requestId: routed } };
+      }
     }
     return message;
   }
 
   #inbound(message: JSONRPCMessage): JSONRPCMessage {
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      const routed = this.#ownRoutedId(message.id);
+    const kind = messageKind(message);
+    if (kind === "response") {
+      const response = message as JSONRPCResponse;
+      const routed = this.#ownRoutedId(response.id);
       if (routed === undefined) return message;
       this.#waiting.delete(routed);
-      return { ...message, id: routed };
+      return { ...response, id: routed };
     }
-    if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
-      const routed = this.#ownRoutedId(message.params?.progressToken);
+    if (kind === "notification") {
+      const notification = message as JSONRPCNotification;
+      if (notification.method !== "notifications/progress") return message;
+      const routed = this.#ownRoutedId(notification.params?.progressToken);
       if (routed !== undefined) {
-        return { ...message, params: { ...message.params, progressToken: routed } };
+        return { ...notification, params: { ...notification.params, progressToken: routed } };
       }
     }
     return message;

@@ -8,13 +8,9 @@ import {
   type StreamEvent,
 } from "@mcp-sessions/session-core";
 import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { parseEventId, parseRoutedRequestId } from "./fleet-ids.js";
+import { messageKind, notificationMethod } from "./json-rpc.js";
 import { errorResponse } from "./json-rpc-errors.js";
 import { RelayEventStore } from "./relay-event-store.js";
 import { STANDALONE_STREAM, type StreamSink, StreamSinks } from "./stream-sinks.js";
@@ -202,16 +198,18 @@ export class Fleet {
 
 /** The instance a client message is addressed to, for replies to and progress on its requests. */
 function addresseeOf(message: unknown): string | undefined {
-  if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-    return parseRoutedRequestId(message.id)?.memberId;
+  if (messageKind(message) === "response") {
+    return parseRoutedRequestId((message as { id?: unknown }).id)?.memberId;
   }
-  if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
-    return parseRoutedRequestId(message.params?.progressToken)?.memberId;
+  if (notificationMethod(message) === "notifications/progress") {
+    const params = (message as { params?: { progressToken?: unknown } }).params;
+    return parseRoutedRequestId(params?.progressToken)?.memberId;
   }
   return undefined;
 }
 
 /** A client notification every instance serving the session should see. */
 function isFleetNotification(message: unknown): boolean {
-  return isJSONRPCNotification(message) && message.method !== "notifications/initialized";
+  const method = notificationMethod(message);
+  return method !== undefined && method !== "notifications/initialized";
 }

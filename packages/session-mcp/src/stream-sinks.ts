@@ -1,9 +1,6 @@
-import type { RelayMessage, StreamEvent } from "@mcp-sessions/session-core";
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { StreamEvent } from "@mcp-sessions/session-core";
 import { eventId } from "./fleet-ids.js";
+import { messageKind } from "./json-rpc.js";
 
 /** The stream id of the client's standalone GET stream, as the SDK names it. */
 export const STANDALONE_STREAM = "_GET_stream";
@@ -119,7 +116,7 @@ export class StreamSink {
   }
 
   #isLast(event: StreamEvent): boolean {
-    return this.streamId !== STANDALONE_STREAM && isResponse(event.message);
+    return this.streamId !== STANDALONE_STREAM && messageKind(event.message) === "response";
   }
 
   #write(chunk: Uint8Array): void {
@@ -188,8 +185,4 @@ export class StreamSinks {
   closeAll(): void {
     for (const sessionId of [...this.#sinks.keys()]) this.closeSession(sessionId);
   }
-}
-
-function isResponse(message: RelayMessage): boolean {
-  return isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
 }

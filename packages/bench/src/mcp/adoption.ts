@@ -15,12 +15,13 @@ import {
   compare,
   percentileOfSorted,
   progress,
+  QUICK,
   type RepeatOptions,
   type Row,
   repeat,
 } from "../harness.js";
 import { INITIALIZE_PARAMS, withRedis } from "../redis/fixtures.js";
-import { buildAddServer, closeAll, listen, QUICK } from "./fixtures.js";
+import { buildAddServer, closeAll, listen } from "./fixtures.js";
 
 const SESSIONS = QUICK ? 30 : 200;
 const REPEAT: RepeatOptions = QUICK ? { warmup: 1, runs: 1 } : { warmup: 1, runs: 3 };

@@ -1,17 +1,11 @@
 /**
- * What every MCP group shares: the quick-mode switch, the MCP server each session gets, and
- * `node:http` servers on 127.0.0.1.
+ * What every MCP group shares: the MCP server each session gets, and `node:http` servers on
+ * 127.0.0.1.
  */
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-
-/**
- * `BENCH_QUICK=1` shrinks the MCP groups (shorter load, fewer sessions, one kept run) to check
- * that they work; its numbers are not for comparison. The other groups ignore it.
- */
-export const QUICK = process.env.BENCH_QUICK === "1";
 
 /**
  * A fresh MCP server with one tool, `add`, made for every session on both sides, so that what

@@ -15,13 +15,50 @@ export interface RedisBenchmarkResult {
 }
 
 /** `redis-benchmark -h <host> -p <port> -t get,set -n 100000 -c <clients> -P 1 -q`. */
-export function runRedisBenchmark(
+export async function runRedisBenchmark(
   host: string,
   port: number,
   clients: number,
 ): Promise<RedisBenchmarkResult> {
-  const args = ["-h", host, "-p", String(port), "-t", "get,set", "-n", String(REQUESTS)];
-  args.push("-c", String(clients), "-P", "1", "-q");
+  const stdout = await redisBenchmark(
+    ["-h", host, "-p", String(port), "-t", "get,set", "-n", String(REQUESTS)],
+    clients,
+  );
+  return { get: requestsPerSecond(stdout, "GET"), set: requestsPerSecond(stdout, "SET") };
+}
+
+/**
+ * `redis-benchmark -h <host> -p <port> -n <requests> -c <clients> -P 1 -q <command…>`: one
+ * arbitrary command, sent as given (each element one argument, so JSON needs no quoting).
+ * Returns its requests per second.
+ */
+export async function runRedisBenchmarkCommand(
+  host: string,
+  port: number,
+  clients: number,
+  requests: number,
+  command: readonly string[],
+): Promise<number> {
+  const stdout = await redisBenchmark(
+    ["-h", host, "-p", String(port), "-n", String(requests)],
+    clients,
+    command,
+  );
+  // The test is named after the whole command line, which may hold anything: take the figure.
+  const figures = [...stdout.matchAll(/([\d.]+) requests per second/g)];
+  const last = figures.at(-1);
+  if (last === undefined) {
+    throw new Error(`redis-benchmark printed no result: ${stdout.trim().slice(-300)}`);
+  }
+  return Number(last[1]);
+}
+
+function redisBenchmark(
+  target: readonly string[],
+  clients: number,
+  command: readonly string[] = [],
+): Promise<string> {
+  const args = [...target, "-c", String(clients), "-P", "1", "-q", ...command];
   return new Promise((resolve, reject) => {
     execFile("redis-benchmark", args, { timeout: TIMEOUT_MS }, (error, stdout, stderr) => {
       if (error !== null) {
@@ -36,11 +73,7 @@ export function runRedisBenchmark(
         );
         return;
       }
-      try {
-        resolve({ get: requestsPerSecond(stdout, "GET"), set: requestsPerSecond(stdout, "SET") });
-      } catch (parseError) {
-        reject(parseError);
-      }
+      resolve(stdout);
     });
   });
 }
