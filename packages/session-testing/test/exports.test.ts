@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 import * as http from "../src/http/index.js";
 import * as api from "../src/index.js";
+import * as serverProcess from "../src/process/index.js";
 import * as redis from "../src/redis/index.js";
 
 it("exports describeSessionStore and nothing else at runtime", () => {
@@ -26,6 +27,15 @@ it("exports the round-robin proxy from ./http, and nothing else at runtime", () 
   });
 });
 
+it("exports the server process from ./process, and nothing else at runtime", () => {
+  expect(Object.keys(serverProcess)).toEqual(["startServerProcess"]);
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  expect(manifest.exports["./process"]).toEqual({
+    types: "./dist/process/index.d.ts",
+    default: "./dist/process/index.js",
+  });
+});
+
 it("maps ./redis in the package's exports", () => {
   const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   expect(manifest.exports["./redis"]).toEqual({
@@ -34,9 +44,12 @@ it("maps ./redis in the package's exports", () => {
   });
 });
 
-it("keeps vitest out of ./redis, and imports testcontainers there only lazily", () => {
-  const dir = new URL("../src/redis/", import.meta.url);
-  const sources = readdirSync(dir).map((file) => readFileSync(new URL(file, dir), "utf8"));
+it("keeps vitest out of ./redis and ./process, and imports testcontainers only lazily", () => {
+  const sources = ["../src/redis/", "../src/process/"].flatMap((path) => {
+    const dir = new URL(path, import.meta.url);
+    return readdirSync(dir).map((file) => readFileSync(new URL(file, dir), "utf8"));
+  });
+  sources.push(readFileSync(new URL("../src/exit-guard.ts", import.meta.url), "utf8"));
   expect(sources.length).toBeGreaterThan(0);
   for (const source of sources) {
     expect(source).not.toMatch(/from "vitest|import\("vitest/);

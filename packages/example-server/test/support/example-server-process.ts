@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startServerProcess } from "@mcp-sessions/session-testing/process";
 
 export const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 /** The line main.js prints once it listens: the MCP URL, its port and the store. */
@@ -20,9 +19,6 @@ export const CONFIG_VARIABLES = [
   "RESUMABLE",
   "INSTANCE_NAME",
 ] as const;
-const START_TIMEOUT_MS = 20_000;
-/** The server cuts connections one second into shutdown; this leaves it room. */
-const STOP_TIMEOUT_MS = 10_000;
 
 /** One line of the server's JSON log on stderr. */
 export interface LogEntry {
@@ -68,94 +64,22 @@ export async function startExampleServerProcess(
   if (!existsSync(MAIN)) {
     throw new Error(`${MAIN} is missing; run \`pnpm --filter example-server build\` first`);
   }
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const variable of CONFIG_VARIABLES) delete childEnv[variable];
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...childEnv, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+  const server = await startServerProcess({
+    name: `example-server ${name}`,
+    script: MAIN,
+    listening: LISTENING,
+    env,
+    clearEnv: CONFIG_VARIABLES,
   });
-  // Last resort if the test process ends without afterAll: no server outlives it.
-  const killAtExit = () => child.kill("SIGKILL");
-  process.once("exit", killAtExit);
-  let stderr = "";
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      process.off("exit", killAtExit);
-      resolve({ code, signal });
-    }),
-  );
-
-  let listening: RegExpExecArray;
-  try {
-    listening = await waitForListening(child, exited, () => stderr);
-  } catch (error) {
-    child.kill("SIGKILL");
-    await exited;
-    throw new Error(`example-server ${name} did not start`, { cause: error });
-  }
-  const [, url = "", port = "", store = ""] = listening;
-
-  let stopping: Promise<void> | undefined;
-  let killed = false;
-  const running = () => child.exitCode === null && child.signalCode === null;
+  const [, url = "", port = "", store = ""] = server.listening;
+  // The process itself, named and located as this package's tests know it.
   return Object.freeze({
+    ...server,
     name,
     url,
     port: Number(port),
     store,
-    stderr: () => stderr,
-    logs: () => parseLogs(stderr),
-    running,
-    async kill() {
-      killed = true;
-      if (running()) child.kill("SIGKILL");
-      await exited;
-    },
-    stop() {
-      stopping ??= (async () => {
-        if (killed) {
-          await exited;
-          return;
-        }
-        if (running()) child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-        const { code, signal } = await exited;
-        clearTimeout(timer);
-        if (code !== 0) {
-          throw new Error(
-            `example-server ${name} exited with ${code ?? signal} on SIGTERM; stderr:\n${stderr}`,
-          );
-        }
-      })();
-      return stopping;
-    },
-  });
-}
-
-function waitForListening(
-  child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-  stderr: () => string,
-): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    const timer = setTimeout(
-      () => reject(new Error(`no "listening" line within ${START_TIMEOUT_MS} ms`)),
-      START_TIMEOUT_MS,
-    );
-    lines.on("line", (line) => {
-      const match = LISTENING.exec(line);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve(match);
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code ?? signal}) before listening; stderr:\n${stderr()}`));
-    });
+    logs: () => parseLogs(server.stderr()),
   });
 }
 

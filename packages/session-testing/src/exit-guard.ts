@@ -30,7 +30,7 @@ function runCleanups(): void {
       cleanup();
     } catch (error) {
       // The process is ending: report and carry on with the others, nothing else can be done.
-      console.error("@mcp-sessions/session-testing/redis: clean-up at exit failed", error);
+      console.error("@mcp-sessions/session-testing: clean-up at exit failed", error);
     }
   }
 }
