@@ -12,7 +12,7 @@ import {
   type MessageExtraInfo,
 } from "@modelcontextprotocol/sdk/types.js";
 import { parseRoutedRequestId, routedRequestId } from "./fleet-ids.js";
-import { messageKind } from "./json-rpc.js";
+import { type MessageKind, messageKind } from "./json-rpc.js";
 
 /** Sends a message that belongs on the client's standalone stream, wherever it is open. */
 export type StandaloneSender = (message: JSONRPCMessage) => Promise<void>;
@@ -64,11 +64,12 @@ export class FleetTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const outgoing = this.#outbound(message);
+    const kind = messageKind(message);
+    const outgoing = this.#outbound(message, kind);
     const relatedRequestId = options?.relatedRequestId;
     // A response, or a message about a request, goes on that request's stream: here.
     if (relatedRequestId !== undefined) return this.#inner.send(outgoing, { relatedRequestId });
-    if (messageKind(message) === "response") return this.#inner.send(outgoing);
+    if (kind === "response") return this.#inner.send(outgoing);
     return this.#sendStandalone(outgoing);
   }
 
@@ -92,8 +93,7 @@ export class FleetTransport implements Transport {
     }
   }
 
-  #outbound(message: JSONRPCMessage): JSONRPCMessage {
-    const kind = messageKind(message);
+  #outbound(message: JSONRPCMessage, kind: MessageKind): JSONRPCMessage {
     if (kind === "request") {
       const request = message as JSONRPCRequest;
       if (typeof request.id !== "number") return message;

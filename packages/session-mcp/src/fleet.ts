@@ -1,5 +1,6 @@
 import {
   describeError,
+  type HoldOptions,
   log,
   type RelayMember,
   type RelayMessage,
@@ -119,9 +120,8 @@ export class Fleet {
   async openStandalone(sessionId: string, response: Response): Promise<Response> {
     const sink = this.#openSink(sessionId, STANDALONE_STREAM);
     try {
-      await this.member.hold(sessionId, STANDALONE_STREAM);
+      await this.#hold(sink);
     } catch (error) {
-      sink.close();
       await response.body?.cancel();
       throw error;
     }
@@ -143,17 +143,8 @@ export class Fleet {
     const parsed = parseEventId(lastEventId);
     if (parsed === undefined) return errorResponse("unknown-event-id");
     const sink = this.#openSink(sessionId, parsed.streamId);
-    let replay: readonly StreamEvent[] | undefined;
-    try {
-      replay = await this.member.hold(sessionId, parsed.streamId, { after: parsed.position });
-    } catch (error) {
-      sink.close();
-      throw error;
-    }
-    if (replay === undefined) {
-      sink.close();
-      return errorResponse("unknown-event-id");
-    }
+    const replay = await this.#hold(sink, { after: parsed.position });
+    if (replay === undefined) return errorResponse("unknown-event-id");
     // The hold and the read were one atomic step: what the sink got since is all newer.
     sink.replayFirst(replay);
     sink.keepAlive(this.#options.keepAliveMs);
@@ -179,12 +170,29 @@ export class Fleet {
   }
 
   #openSink(sessionId: string, streamId: string): StreamSink {
-    const sink = this.#sinks.open(sessionId, streamId, () => {
+    return this.#sinks.open(sessionId, streamId, () => {
       this.member
         .release(sessionId, streamId)
         .catch((error: unknown) => this.#warn("Releasing a stream failed", error));
     });
-    return sink;
+  }
+
+  /**
+   * Holds the sink's stream here. The sink is closed when the hold fails, or finds the session
+   * gone or `options.after` unknown (then `undefined`): nothing will ever be written to it.
+   */
+  async #hold(
+    sink: StreamSink,
+    options?: HoldOptions,
+  ): Promise<readonly StreamEvent[] | undefined> {
+    try {
+      const replay = await this.member.hold(sink.sessionId, sink.streamId, options);
+      if (replay === undefined) sink.close();
+      return replay;
+    } catch (error) {
+      sink.close();
+      throw error;
+    }
   }
 
   #warn(message: string, error: unknown): void {

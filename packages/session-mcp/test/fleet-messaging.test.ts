@@ -16,6 +16,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { Cluster } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { deferred } from "./support/deferred.js";
 import {
   alternate,
   connectClient,
@@ -26,7 +27,7 @@ import {
   routedFetch,
   startFleet,
 } from "./support/fleet.js";
-import { initializeRaw, postRequest } from "./support/http.js";
+import { initializeRaw, postRequest, readUntil } from "./support/http.js";
 
 /** Where the fleet's sessions and relay live; every instance shares it. */
 interface Backend {
@@ -87,21 +88,6 @@ const backends: Backend[] = [
   },
 ];
 
-/** Reads an SSE response until `text` appears, then stops reading; returns what was read. */
-async function readUntil(response: Response, text: string): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) throw new Error(`no body (HTTP ${response.status})`);
-  const decoder = new TextDecoder();
-  let seen = "";
-  while (!seen.includes(text)) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`the stream ended before ${JSON.stringify(text)}: ${seen}`);
-    seen += decoder.decode(value, { stream: true });
-  }
-  await reader.cancel();
-  return seen;
-}
-
 /** Waits until `done()` holds, checking every few ms; fails after `timeoutMs`. */
 async function until(done: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -114,14 +100,6 @@ async function until(done: () => boolean, what: string, timeoutMs = 5_000): Prom
 function textOf(result: unknown): string {
   const content = (result as { content?: Array<{ text?: string }> }).content;
   return content?.[0]?.text ?? "";
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
 }
 
 /** The instance whose port served the last request with JSON-RPC method `rpc`. */
@@ -283,7 +261,7 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
     const fetch = routedFetch((method) => (method === "GET" ? b.http.port : a.http.port), {
       standaloneStream: true,
     });
-    const listChanged = deferred<void>();
+    const listChanged = deferred();
     const { client } = await connect(a.url, fetch, {
       prepare: (client) =>
         client.setNotificationHandler(ToolListChangedNotificationSchema, async () =>
@@ -382,7 +360,7 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
 
   it("fails a pending elicitation with a clear error when the session is deleted", async () => {
     const { a, b } = await start();
-    const asked = deferred<void>();
+    const asked = deferred();
     const { client, transport } = await connect(a.url, routedFetch(alternate(a, b)), {
       capabilities: { elicitation: { form: {} } },
       prepare: (client) =>

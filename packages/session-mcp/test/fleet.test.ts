@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from "@mcp-sessions/session-core";
 import { afterEach, describe, expect, it } from "vitest";
+import { deferred } from "./support/deferred.js";
 import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
 import {
   errorOf,
@@ -22,14 +23,6 @@ async function toolText(response: Response): Promise<string | undefined> {
   const [message] = await jsonRpcMessages(response);
   const result = message?.result as { content?: Array<{ text?: string }> } | undefined;
   return result?.content?.[0]?.text;
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
 }
 
 describe("adoption", () => {

@@ -5,7 +5,7 @@ import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { Redis } from "ioredis";
 import { afterEach, expect, it } from "vitest";
 import { type Fleet, startFleet } from "./support/fleet.js";
-import { POST_HEADERS } from "./support/http.js";
+import { POST_HEADERS, readUntil } from "./support/http.js";
 
 let redis: RedisTestServer | undefined;
 let fleet: Fleet | undefined;
@@ -29,19 +29,6 @@ interface BusySession {
    * collected unread, which would close the stream early.
    */
   readonly open: readonly Response[];
-}
-
-/** Reads an SSE response until `text` appears in it; leaves the stream open. */
-async function readUntil(response: Response, text: string): Promise<void> {
-  const reader = response.body?.getReader();
-  if (!reader) throw new Error(`no body (HTTP ${response.status})`);
-  const decoder = new TextDecoder();
-  let seen = "";
-  while (!seen.includes(text)) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`stream ended before ${text}: ${seen}`);
-    seen += decoder.decode(value, { stream: true });
-  }
 }
 
 async function openBusySession(fleetUnderTest: Fleet): Promise<BusySession> {

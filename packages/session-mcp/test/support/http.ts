@@ -146,3 +146,21 @@ export function rawRequest(
     req.end(options.body);
   });
 }
+
+/**
+ * Reads an SSE response until `text` appears, then stops reading and releases the body;
+ * returns what was read.
+ */
+export async function readUntil(response: Response, text: string): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) throw new Error(`no body (HTTP ${response.status})`);
+  const decoder = new TextDecoder();
+  let seen = "";
+  while (!seen.includes(text)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${JSON.stringify(text)}: ${seen}`);
+    seen += decoder.decode(value, { stream: true });
+  }
+  reader.releaseLock();
+  return seen;
+}

@@ -1,12 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { silentSendLog } from "@mcp-sessions/session-core";
-import {
-  type SpawnedRedis,
-  spawnRedisServer,
-  startTcpProxy,
-} from "@mcp-sessions/session-testing/redis";
-import { Redis } from "ioredis";
+import { startTcpProxy } from "@mcp-sessions/session-testing/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import {
@@ -19,6 +14,7 @@ import {
   sessionKeysUnder,
   unclaimedCount,
 } from "../support/fleet.js";
+import { spawnWithAdmin } from "../support/spawned.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 /** Room for a busy event loop on top of the command timeout; still far below a hang. */
@@ -31,15 +27,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function spawn(args: string[] = []): Promise<{ server: SpawnedRedis; admin: Redis }> {
-  const server = await spawnRedisServer({ args });
-  const admin = new Redis(server.url);
-  admin.on("error", () => {});
-  cleanups.push(
-    () => server.stop(),
-    async () => admin.disconnect(),
-  );
-  return { server, admin };
+function spawn(args: string[] = []): ReturnType<typeof spawnWithAdmin> {
+  return spawnWithAdmin((cleanup) => cleanups.push(cleanup), args);
 }
 
 function fleetOn(url: string): Fleet {

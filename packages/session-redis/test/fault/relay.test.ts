@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import type { LogEntry, RelayMember } from "@mcp-sessions/session-core";
-import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
-import { Redis } from "ioredis";
+import { spawnRedisServer } from "@mcp-sessions/session-testing/redis";
+import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import { outcomeOf, recordUnhandledRejections } from "../support/fleet.js";
 import { joinRecording, type RecordingMember, sessionRecord } from "../support/relay.js";
 import { baselineResources, beyond } from "../support/resources.js";
+import { spawnWithAdmin } from "../support/spawned.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 const OUTAGE_MS = 3_000;
@@ -19,15 +20,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function spawn(args: string[] = []): Promise<{ server: SpawnedRedis; admin: Redis }> {
-  const server = await spawnRedisServer({ args });
-  const admin = new Redis(server.url);
-  admin.on("error", () => {});
-  cleanups.push(
-    () => server.stop(),
-    async () => admin.disconnect(),
-  );
-  return { server, admin };
+function spawn(args: string[] = []): ReturnType<typeof spawnWithAdmin> {
+  return spawnWithAdmin((cleanup) => cleanups.push(cleanup), args);
 }
 
 /** A store that owns its connection, as a separate process would have it. */

@@ -31,7 +31,15 @@ interface RecordingMember {
 }
 
 /** Joins `count` members of `store`'s relay, each recording what it hears, once all are ready. */
-async function joinRecording(store: SessionStore, count: number): Promise<RecordingMember[]> {
+/** `count` of `T`, as a tuple type: destructuring it needs no cast. */
+type Tuple<T, N extends number, Built extends T[] = []> = Built["length"] extends N
+  ? Built
+  : Tuple<T, N, [...Built, T]>;
+
+async function joinRecording<N extends number>(
+  store: SessionStore,
+  count: N,
+): Promise<Tuple<RecordingMember, N>> {
   const members = Array.from({ length: count }, () => {
     const heard: Heard = { messages: [], events: [] };
     const member = store.relay.join({
@@ -45,7 +53,7 @@ async function joinRecording(store: SessionStore, count: number): Promise<Record
     return { member, heard };
   });
   await Promise.all(members.map(({ member }) => member.ready));
-  return members;
+  return members as Tuple<RecordingMember, N>;
 }
 
 /**
@@ -97,11 +105,7 @@ export function describeRelay({ openStore }: ContractContext): void {
   describe("relay", () => {
     it("send reaches the addressed member only, and resolves true", async () => {
       const store = await openStore();
-      const [a, b, c] = (await joinRecording(store, 3)) as [
-        RecordingMember,
-        RecordingMember,
-        RecordingMember,
-      ];
+      const [a, b, c] = await joinRecording(store, 3);
       const sessionId = uniqueId();
       const message = { jsonrpc: "2.0", id: 7, result: { answer: "yes" } };
 
@@ -116,7 +120,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("send to an unknown member, or one that left, resolves false", async () => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const sessionId = uniqueId();
 
       expect(await a.member.send(`unknown-${randomUUID()}`, sessionId, { n: 1 })).toBe(false);
@@ -138,11 +142,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("broadcast reaches every other member, and not the sender", async () => {
       const store = await openStore();
-      const [a, b, c] = (await joinRecording(store, 3)) as [
-        RecordingMember,
-        RecordingMember,
-        RecordingMember,
-      ];
+      const [a, b, c] = await joinRecording(store, 3);
       const sessionId = uniqueId();
       const message = { jsonrpc: "2.0", method: "notifications/cancelled" };
 
@@ -159,11 +159,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("publish with store returns distinct positions and delivers to the holder in log order", async () => {
       const store = await openStore();
-      const [a, b, c] = (await joinRecording(store, 3)) as [
-        RecordingMember,
-        RecordingMember,
-        RecordingMember,
-      ];
+      const [a, b, c] = await joinRecording(store, 3);
       const session = record();
       await createAll(store, [session]);
       const messages = Array.from({ length: 5 }, (_, n) => ({ jsonrpc: "2.0", n }));
@@ -190,7 +186,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("publish without store delivers an event with no position and stores nothing", async () => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -214,7 +210,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("publish for a missing or ended session stores nothing, delivers nothing and resolves undefined", async () => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const missing = uniqueId();
       const ended = record();
       await createAll(store, [ended]);
@@ -235,7 +231,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("hold with after returns exactly the later stored events of that stream, oldest first", async () => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const session = record();
       await createAll(store, [session]);
       const x1 = await publishStored(a.member, session.id, "x", { x: 1 });
@@ -260,7 +256,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("hold with a position the session's log lacks resolves undefined, and still holds", async () => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const session = record();
       const other = record();
       await createAll(store, [session, other]);
@@ -281,11 +277,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("hold moves the stream to the new holder atomically: the old one hears no more", async () => {
       const store = await openStore();
-      const [a, b, c] = (await joinRecording(store, 3)) as [
-        RecordingMember,
-        RecordingMember,
-        RecordingMember,
-      ];
+      const [a, b, c] = await joinRecording(store, 3);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -310,11 +302,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it("release drops only the member's own hold", async () => {
       const store = await openStore();
-      const [a, b, c] = (await joinRecording(store, 3)) as [
-        RecordingMember,
-        RecordingMember,
-        RecordingMember,
-      ];
+      const [a, b, c] = await joinRecording(store, 3);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -339,7 +327,7 @@ export function describeRelay({ openStore }: ContractContext): void {
 
     it.each(ENDINGS)("ending a session by %s drops its log and holds", async (_label, end) => {
       const store = await openStore();
-      const [a, b] = (await joinRecording(store, 2)) as [RecordingMember, RecordingMember];
+      const [a, b] = await joinRecording(store, 2);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
