@@ -23,6 +23,7 @@ import { memoryOperations } from "./memory/operations.js";
 import { memorySweep } from "./memory/sweep.js";
 import { redisEventLog } from "./redis/event-log.js";
 import { redisExpiryLateness } from "./redis/expiry-lateness.js";
+import { redisFleetExpiry } from "./redis/fleet-expiry.js";
 import { redisMemory } from "./redis/memory.js";
 import { redisThroughput } from "./redis/throughput.js";
 import { redisTouchScaling } from "./redis/touch-scaling.js";
@@ -34,6 +35,7 @@ const GROUPS: readonly BenchmarkGroup[] = [
   memoryHeap,
   redisThroughput,
   redisExpiryLateness,
+  redisFleetExpiry,
   redisMemory,
   redisTouchScaling,
   redisEventLog,

@@ -14,11 +14,14 @@ import type { ExampleServerConfig } from "./config.js";
 import { createJsonLineLogger } from "./logger.js";
 import { buildMcpServer } from "./mcp-server.js";
 import { createRequestListener, LOOPBACK_HOSTNAMES, type StoreKind } from "./routes.js";
+import { SessionsPerAddress } from "./sessions-per-address.js";
 
 const LOGGER = "example-server/app";
 
 /** How long `close()` lets open connections finish before it cuts them, in ms. */
 const CLOSE_GRACE_MS = 1_000;
+/** How often Node checks the request timeouts, in ms; Node's own 30 s would let them run late. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /** A running example server. */
 export interface ExampleServer {
@@ -77,6 +80,15 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
     logger,
   });
   const http = createServer(
+    {
+      // Node's defaults let a client take 300 s to send a request, so a stalled body could hold
+      // its buffer (up to 4 MB) for 5 minutes. An MCP request is one JSON-RPC message, sent at
+      // once. These bound only receiving requests: an SSE stream is a long response to a short
+      // request, and stays open as long as it likes.
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, config.requestTimeoutMs),
+    },
     createRequestListener({
       mcp,
       sessions,
@@ -84,6 +96,11 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
       allowedHostnames: isLoopback(config.host)
         ? [...new Set([...LOOPBACK_HOSTNAMES, urlHost.toLowerCase()])]
         : undefined,
+      sessionsPerAddress: new SessionsPerAddress({
+        sessions,
+        limit: config.maxSessionsPerAddress,
+        recheckIntervalMs: config.sessionCleanupIntervalMs,
+      }),
       logger,
     }),
   );
@@ -107,6 +124,9 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
       closing ??= (async () => {
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();
+        // Armed first: the MCP handler waits for the requests in flight, and one whose client
+        // stalls mid-body would otherwise hold the shutdown until its request timeout.
+        const cut = unrefTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
         try {
           // Closing each session's server ends its SSE streams, so their connections can finish.
           await mcp.close();
@@ -114,7 +134,6 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
         } finally {
           // The connections those streams used are idle now; a keep-alive would hold them open.
           http.closeIdleConnections();
-          const cut = unrefTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS);
           await httpClosed;
           clearTimeout(cut);
         }

@@ -13,6 +13,17 @@ export interface ExampleServerConfig {
   readonly sessionCleanupIntervalMs: number;
   /** `MAX_SESSIONS`: most live sessions; an initialize beyond it gets 503. @default 10_000 */
   readonly maxSessions: number;
+  /**
+   * `MAX_SESSIONS_PER_ADDRESS`: most live sessions that one client address (an IPv6 client: its
+   * /64) may make on this instance; an initialize beyond it gets 429. @default 100
+   */
+  readonly maxSessionsPerAddress: number;
+  /**
+   * `REQUEST_TIMEOUT_MS`: longest time a client may take to send a whole request, headers and
+   * body, in ms; a slower one gets 408. Responses, such as SSE streams, are not limited.
+   * @default 30_000
+   */
+  readonly requestTimeoutMs: number;
   /** `REDIS_URL`: a `redis://` or `rediss://` URL. @default undefined (in-memory store) */
   readonly redisUrl: string | undefined;
   /** `REDIS_PREFIX`: start of every Redis key; a fleet shares it. @default "mcp-sessions-example" */
@@ -34,6 +45,8 @@ export const DEFAULT_EXAMPLE_SERVER_CONFIG = Object.freeze({
   sessionTtlMs: 1_800_000,
   sessionCleanupIntervalMs: 10_000,
   maxSessions: 10_000,
+  maxSessionsPerAddress: 100,
+  requestTimeoutMs: 30_000,
   redisUrl: undefined,
   redisPrefix: "mcp-sessions-example",
   logLevel: "warning",
@@ -75,6 +88,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): E
       MAX_TIMER_DELAY_MS,
     ),
     maxSessions: integer("MAX_SESSIONS", read("MAX_SESSIONS"), defaults.maxSessions, 1),
+    maxSessionsPerAddress: integer(
+      "MAX_SESSIONS_PER_ADDRESS",
+      read("MAX_SESSIONS_PER_ADDRESS"),
+      defaults.maxSessionsPerAddress,
+      1,
+    ),
+    requestTimeoutMs: integer(
+      "REQUEST_TIMEOUT_MS",
+      read("REQUEST_TIMEOUT_MS"),
+      defaults.requestTimeoutMs,
+      1,
+      MAX_TIMER_DELAY_MS,
+    ),
     redisUrl: redisUrl(read("REDIS_URL")),
     redisPrefix: redisPrefix(read("REDIS_PREFIX") ?? defaults.redisPrefix),
     logLevel: logLevel(read("LOG_LEVEL") ?? defaults.logLevel),

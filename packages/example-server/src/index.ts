@@ -1,3 +1,4 @@
+export { addressKey } from "./address-key.js";
 export type { ExampleServer } from "./app.js";
 export { startExampleServer } from "./app.js";
 export type { ExampleServerConfig } from "./config.js";
@@ -8,3 +9,5 @@ export type { McpServerOptions } from "./mcp-server.js";
 export { buildMcpServer, SERVER_INFO } from "./mcp-server.js";
 export type { HealthReport, RoutesOptions, StoreKind } from "./routes.js";
 export { createRequestListener, healthReport, LOOPBACK_HOSTNAMES } from "./routes.js";
+export type { SessionsPerAddressOptions } from "./sessions-per-address.js";
+export { SessionsPerAddress } from "./sessions-per-address.js";

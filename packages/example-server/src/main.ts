@@ -1,4 +1,4 @@
-import { isSessionError } from "@mcp-sessions/session-core";
+import { isSessionError, unrefTimeout } from "@mcp-sessions/session-core";
 import { type ExampleServer, startExampleServer } from "./app.js";
 import { ConfigError, type ExampleServerConfig, loadConfig } from "./config.js";
 
@@ -21,14 +21,23 @@ try {
   process.exit(1);
 }
 
+/** How long shutting down may take before the process gives up waiting and exits 1, in ms. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {
-  if (stopping) {
-    process.stderr.write(`example-server: ${signal} again, exiting without waiting\n`);
-    process.exit(1);
-  }
+  // One Ctrl-C can arrive twice: the terminal signals the whole process group, and `pnpm start`,
+  // in that group too, passes its own on. So a signal during shutdown is no request to hurry;
+  // the timeout below bounds the wait instead.
+  if (stopping) return;
   stopping = true;
   process.stderr.write(`example-server: ${signal} received, shutting down\n`);
+  unrefTimeout(() => {
+    process.stderr.write(
+      `example-server: shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms, exiting without waiting\n`,
+    );
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS);
   server.close().then(
     () => process.exit(0),
     (error: unknown) => {

@@ -7,6 +7,8 @@ import {
   type SessionManager,
 } from "@mcp-sessions/session-core";
 import type { McpSessionHandler } from "@mcp-sessions/session-mcp";
+import { addressKey } from "./address-key.js";
+import type { SessionsPerAddress } from "./sessions-per-address.js";
 
 const LOGGER = "example-server/http";
 
@@ -23,11 +25,15 @@ export interface RoutesOptions {
   readonly sessions: SessionManager;
   readonly store: StoreKind;
   /**
-   * Host names (no port) that `/mcp` accepts in the Host header, or `undefined` for any. A server
-   * bound to loopback accepts only loopback names, so a web page cannot reach it through DNS
-   * rebinding.
+   * Host names (no port) that `/mcp` accepts in the Host header and, when a browser sends one, in
+   * the Origin header; `undefined` for any. A server bound to loopback accepts only loopback
+   * names, so a web page cannot reach it through DNS rebinding. Origin is checked too because a
+   * proxy in front may rewrite Host to its upstream's (nginx does by default), while the page's
+   * Origin still names the attacker's site.
    */
   readonly allowedHostnames: readonly string[] | undefined;
+  /** Caps the sessions each client address makes, or `undefined` for no cap. */
+  readonly sessionsPerAddress: SessionsPerAddress | undefined;
   readonly logger: SendLog;
 }
 
@@ -53,26 +59,67 @@ export function createRequestListener(options: RoutesOptions): RequestListener {
 }
 
 function serveMcp(options: RoutesOptions, req: IncomingMessage, res: ServerResponse): void {
-  const { allowedHostnames } = options;
-  if (allowedHostnames !== undefined && !allowedHostnames.includes(hostnameOf(req.headers.host))) {
-    // The SDK's JSON-RPC shape for a refused Host header.
+  const refused = refusedHeader(options.allowedHostnames, req);
+  if (refused !== undefined) {
+    // The SDK's JSON-RPC shape and wording for a refused Host or Origin header.
     sendJson(res, 403, {
       jsonrpc: "2.0",
-      error: { code: -32000, message: "Invalid Host header" },
+      error: { code: -32000, message: `Invalid ${refused} header` },
       id: null,
     });
     return;
   }
-  options.mcp(req, res).catch((error: unknown) => {
-    // The handler answers every failure itself; reaching here is a bug in it, so say so.
-    log(options.logger, {
-      level: "error",
-      logger: LOGGER,
-      data: { message: "MCP handler rejected", error: describeError(error) },
+  const serve = () =>
+    options.mcp(req, res).catch((error: unknown) => {
+      // The handler answers every failure itself; reaching here is a bug in it, so say so.
+      log(options.logger, {
+        level: "error",
+        logger: LOGGER,
+        data: { message: "MCP handler rejected", error: describeError(error) },
+      });
+      if (!res.headersSent) sendJson(res, 500, { error: "Internal error" });
+      else res.destroy();
     });
-    if (!res.headersSent) sendJson(res, 500, { error: "Internal error" });
-    else res.destroy();
+  const { sessionsPerAddress } = options;
+  // A POST without a session id is an initialize, or refused as one: only these make sessions.
+  if (
+    sessionsPerAddress === undefined ||
+    req.method !== "POST" ||
+    req.headers["mcp-session-id"] !== undefined
+  ) {
+    void serve();
+    return;
+  }
+  const address = addressKey(req.socket.remoteAddress);
+  void sessionsPerAddress.serveInitialize(address, serve).then((served) => {
+    if (served) return;
+    sendJson(res, 429, {
+      jsonrpc: "2.0",
+      error: {
+        code: -32000,
+        message: "Too many sessions from this address; end one (DELETE) or wait until one expires",
+      },
+      id: null,
+    });
   });
+}
+
+/**
+ * `"Host"` or `"Origin"` when that header names a host outside `allowed`, whatever the port:
+ * behind a proxy, Host names the instance's port and Origin the proxy's. A request without
+ * Origin is not from a browser page, so only its Host is checked.
+ */
+function refusedHeader(
+  allowed: readonly string[] | undefined,
+  req: IncomingMessage,
+): "Host" | "Origin" | undefined {
+  if (allowed === undefined) return undefined;
+  if (!allowed.includes(hostnameOf(req.headers.host))) return "Host";
+  const { origin } = req.headers;
+  if (origin === undefined) return undefined;
+  // `Origin: null` (a sandboxed page, a file) and garbage parse to no host: refused.
+  const hostname = URL.canParse(origin) ? new URL(origin).hostname : "";
+  return allowed.includes(hostname) ? undefined : "Origin";
 }
 
 async function serveHealth(

@@ -27,6 +27,8 @@ import {
   startExampleServer,
 } from "../src/index.js";
 import { ANSWERING, connectClient, labellingFetch } from "./support/mcp-client.js";
+import { initializeRequest } from "./support/mcp-http.js";
+import { type HttpReply, httpPost } from "./support/raw-http.js";
 import { deferred } from "./support/waiting.js";
 
 /** Every tool the example serves, sorted. */
@@ -57,6 +59,14 @@ async function connect(server: ExampleServer, capabilities: ClientCapabilities =
 async function health(server: ExampleServer): Promise<{ status: number; body: unknown }> {
   const response = await fetch(new URL("/healthz", server.url));
   return { status: response.status, body: await response.json() };
+}
+
+/** POSTs an `initialize` with exactly these Host and Origin headers. */
+function postInitialize(
+  server: ExampleServer,
+  headers: { readonly host: string; readonly origin?: string },
+): Promise<HttpReply> {
+  return httpPost(server.url, initializeRequest(), { headers });
 }
 
 describe("startExampleServer", () => {
@@ -288,6 +298,25 @@ describe("startExampleServer", () => {
     expect(status).toBe(403);
   });
 
+  it("refuses /mcp when Origin names another host, whatever the Host (DNS rebinding behind a proxy)", async () => {
+    const server = await start();
+    const host = `127.0.0.1:${server.port}`;
+    // A proxy that rewrites Host (nginx's default) passes the page's Origin on unchanged.
+    const rebound = await postInitialize(server, { host, origin: "http://evil.example:8080" });
+    expect(rebound).toMatchObject({
+      status: 403,
+      body: { jsonrpc: "2.0", error: { code: -32000, message: "Invalid Origin header" }, id: null },
+    });
+    expect((await postInitialize(server, { host, origin: "null" })).status).toBe(403);
+    expect((await postInitialize(server, { host: "evil.example" })).status).toBe(403);
+    // Pages on loopback (the MCP Inspector's, on its own port) and clients that send no Origin.
+    expect((await postInitialize(server, { host, origin: "http://localhost:6274" })).status).toBe(
+      200,
+    );
+    expect((await postInitialize(server, { host, origin: "http://[::1]:6274" })).status).toBe(200);
+    expect((await postInitialize(server, { host })).status).toBe(200);
+  });
+
   it("closes with a client still connected, and close() is idempotent", async () => {
     const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1" }));
     const client = new Client({ name: "example-server-test", version: "1.0.0" });
@@ -313,6 +342,7 @@ describe("/healthz", () => {
         sessions,
         store: "redis",
         allowedHostnames: undefined,
+        sessionsPerAddress: undefined,
         logger: silentSendLog,
       }),
     );

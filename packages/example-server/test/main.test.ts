@@ -5,6 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_VARIABLES, LISTENING, MAIN } from "./support/example-server-process.js";
+import { postHead, rawConnection } from "./support/raw-http.js";
 
 interface Running {
   readonly child: ChildProcess;
@@ -87,6 +88,22 @@ describe("node dist/main.js", () => {
     expect(await withinMs(running.exited, 5_000, "shutdown")).toEqual({ code: 0, signal: null });
     expect(running.stderr()).toContain("SIGINT received, shutting down");
     await client.close();
+  });
+
+  it("exits 0 on SIGINT without waiting for a client that stalls mid-body", async () => {
+    const running = run({ PORT: "0", HOST: "127.0.0.1" });
+    const port = Number(new URL(await listeningUrl(running)).port);
+    const stalled = await rawConnection(port);
+    stalled.write(postHead(port, 1_000, "Expect: 100-continue\r\n"));
+    // Node answers "100 Continue" as it hands the request to the handler, which then waits for
+    // the body: the request is in flight.
+    await withinMs(stalled.received(/100 Continue/), 5_000, "100 Continue");
+    stalled.write('{"jsonrpc":');
+
+    running.child.kill("SIGINT");
+    // Well under REQUEST_TIMEOUT_MS (30 s), which would end the stalled request by itself.
+    expect(await withinMs(running.exited, 10_000, "shutdown")).toEqual({ code: 0, signal: null });
+    stalled.destroy();
   });
 
   it("exits 0 on SIGTERM", async () => {

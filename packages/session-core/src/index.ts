@@ -12,8 +12,8 @@ export {
   StoreUnavailableError,
 } from "./errors.js";
 export { runGuarded } from "./guard.js";
-export type { LogEntry, LogLevel, SendLog } from "./logger.js";
-export { defaultSendLog, describeError, log, silentSendLog } from "./logger.js";
+export type { LogEntry, Logger, LogLevel, SendLog } from "./logger.js";
+export { defaultSendLog, describeError, log, silentSendLog, toSendLog } from "./logger.js";
 export type { ValidatedMetadata } from "./metadata.js";
 export { parseMetadata, validateMetadata } from "./metadata.js";
 export type { ResolvedSessionManagerOptions, SessionManagerOptions } from "./options.js";

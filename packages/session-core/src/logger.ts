@@ -23,6 +23,38 @@ export interface LogEntry {
 /** Where logs go. May return a promise; a rejection is swallowed, since logging must not fail work. */
 export type SendLog = (entry: LogEntry) => void | Promise<void>;
 
+/**
+ * What every `logger` option takes: a `SendLog` function, or an object with a `sendLog()`
+ * method, as the seed's SessionManager took. An object's method is called on the object, so
+ * `this` is the object.
+ */
+export type Logger = SendLog | { readonly sendLog: SendLog };
+
+/**
+ * Turns a `logger` option into a `SendLog`. A function comes back as it is; for an object, the
+ * result calls `logger.sendLog(entry)`, looked up at each entry.
+ * @throws TypeError when `logger` is neither a function nor an object with a sendLog() method
+ */
+export function toSendLog(logger: unknown): SendLog {
+  if (typeof logger === "function") return logger as SendLog;
+  if (
+    typeof logger === "object" &&
+    logger !== null &&
+    typeof (logger as { sendLog?: unknown }).sendLog === "function"
+  ) {
+    const target = logger as { readonly sendLog: SendLog };
+    return (entry) => target.sendLog(entry);
+  }
+  // An object is not printed: String() may throw (no prototype) or run the caller's toString.
+  const shown =
+    typeof logger === "object" && logger !== null
+      ? "an object without a sendLog() method"
+      : `\`${String(logger)}\``;
+  throw new TypeError(
+    `Expected \`logger\` to be a function or an object with a sendLog() method, got ${shown} (${typeof logger})`,
+  );
+}
+
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = {
   debug: 0,
   info: 1,

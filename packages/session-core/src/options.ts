@@ -1,5 +1,5 @@
 import { type Clock, MAX_TIMER_DELAY_MS, SYSTEM_CLOCK } from "./clock.js";
-import { defaultSendLog, type SendLog } from "./logger.js";
+import { defaultSendLog, type Logger, type SendLog, toSendLog } from "./logger.js";
 import { generateSessionId } from "./session-id.js";
 import type { SessionStore } from "./session-store.js";
 
@@ -53,10 +53,11 @@ export interface SessionManagerOptions {
    */
   idGenerator?: () => string;
   /**
-   * Receives logs as `{ level, logger, data }`, the shape of MCP's `sendLoggingMessage`.
+   * Receives logs as `{ level, logger, data }`, the shape of MCP's `sendLoggingMessage`: a
+   * function, or an object with a `sendLog()` method (the seed's shape), called on the object.
    * @default warnings and errors as JSON lines on stderr
    */
-  logger?: SendLog;
+  logger?: Logger;
   /** The source of "now". @default Date.now */
   clock?: Clock;
 }
@@ -124,13 +125,11 @@ export function resolveOptions(input: SessionManagerOptions): ResolvedSessionMan
   if (typeof options.idGenerator !== "function") {
     throw optionError("idGenerator", "a function", options.idGenerator);
   }
-  if (typeof options.logger !== "function") {
-    throw optionError("logger", "a function", options.logger);
-  }
+  const logger = toSendLog(options.logger);
   if (typeof options.clock?.now !== "function") {
     throw optionError("clock", "an object with a now() method", options.clock);
   }
-  return Object.freeze({ ...options, store: options.store });
+  return Object.freeze({ ...options, logger, store: options.store });
 }
 
 function assertPositiveInteger(name: string, value: unknown, minimum = 1): void {

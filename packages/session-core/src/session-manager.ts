@@ -1,7 +1,12 @@
-import { unrefTimeout } from "./clock.js";
-import { SessionExistsError, SessionLimitReachedError, StoreClosedError } from "./errors.js";
+import { Discards } from "./discards.js";
+import {
+  isSessionError,
+  SessionExistsError,
+  SessionLimitReachedError,
+  StoreClosedError,
+} from "./errors.js";
 import { runGuarded } from "./guard.js";
-import { describeError, log } from "./logger.js";
+import { log } from "./logger.js";
 import { validateMetadata } from "./metadata.js";
 import {
   type ResolvedSessionManagerOptions,
@@ -11,7 +16,8 @@ import {
 import type { EndReason, SessionMetadata, SessionRecord } from "./session.js";
 import { assertValidSessionId } from "./session-id.js";
 import type { SessionRelay } from "./session-relay.js";
-import type { SessionLookup } from "./session-store.js";
+import type { CreateOutcome, SessionLookup } from "./session-store.js";
+import { SweepSchedule } from "./sweep-schedule.js";
 import { TypedEvents } from "./typed-events.js";
 
 /** Payloads of the manager's events. */
@@ -37,8 +43,6 @@ export interface OwnerOptions {
 }
 
 const LOGGER = "session-core/manager";
-/** Sweeps follow each other no closer than this, in ms: the most a due handler waits extra. */
-const MIN_SWEEP_SPACING_MS = 20;
 
 /**
  * Creates, finds, touches and expires sessions in a `SessionStore`.
@@ -62,18 +66,30 @@ export class SessionManager {
   readonly #unsubscribe: () => void;
   /** Handler runs and sweeps still settling; `close()` waits for them. */
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #discards: Discards;
+  readonly #schedule: SweepSchedule;
   #expirationHandler: ExpirationHandler | undefined;
-  #sweepTimer: NodeJS.Timeout | undefined;
-  /** When the armed sweep fires; `Infinity` while none is armed. */
-  #nextSweepAt = Number.POSITIVE_INFINITY;
-  #sweeping = false;
-  #cleanupRunning = false;
   #closed: Promise<void> | undefined;
 
   /** @throws TypeError naming the first invalid option */
   constructor(options: SessionManagerOptions) {
     this.#options = resolveOptions(options);
     this.#events = new TypedEvents(this.#options.logger, LOGGER);
+    this.#discards = new Discards({
+      store: this.#options.store,
+      logger: this.#options.logger,
+      loggerName: LOGGER,
+    });
+    this.#schedule = new SweepSchedule({
+      store: this.#options.store,
+      clock: this.#options.clock,
+      cleanupInterval: this.#options.cleanupInterval,
+      logger: this.#options.logger,
+      loggerName: LOGGER,
+      track: (work) => this.#track(work),
+      afterSweep: () =>
+        this.#discards.prune(this.#options.clock.now(), 2 * this.#options.cleanupInterval),
+    });
     this.#unsubscribe = this.#options.store.subscribe({
       expired: (id) => this.#track(this.#runExpiration(id)),
       ended: (id, reason) => this.#track(this.#events.emit("ended", { id, reason })),
@@ -84,6 +100,14 @@ export class SessionManager {
   /** The idle timeout in ms, as resolved from the options: integrations pace keep-alives by it. */
   get ttl(): number {
     return this.#options.ttl;
+  }
+
+  /**
+   * The longest wait between expiry sweeps in ms, as resolved from the options: integrations
+   * pace their own checks against the store by it.
+   */
+  get cleanupInterval(): number {
+    return this.#options.cleanupInterval;
   }
 
   /** The store's relay: how instances sharing the store reach each other for a session. */
@@ -156,6 +180,17 @@ export class SessionManager {
     return removed;
   }
 
+  /**
+   * Removes a session that no client was ever given, such as one whose `initialize` the server
+   * refused after creating it: now, or once the store answers again, retried with backoff until
+   * `close()`. It emits no `destroyed`, and no expiration handler runs for it on this instance.
+   * Pass the record `create` or `register` returned: a newer session under the same id is left
+   * alone. Resolves once the store answered, or `close()` stopped the retries; never rejects.
+   */
+  discard(session: SessionRecord): Promise<void> {
+    return this.#closed ? Promise.resolve() : this.#discards.add(session);
+  }
+
   /** Every live session. For large stores, prefer `store.list(now)` and iterate. */
   async list(): Promise<SessionRecord[]> {
     this.#assertOpen();
@@ -189,15 +224,27 @@ export class SessionManager {
   /** Starts sweeping for expired sessions. The constructor calls it when `enabled` is true. */
   startTTLCleanup(): void {
     this.#assertOpen();
-    if (!this.#options.enabled || this.#cleanupRunning) return;
-    this.#cleanupRunning = true;
-    this.#armSweep(0);
+    if (this.#options.enabled) this.#schedule.start();
+  }
+
+  /**
+   * Sweeps at once, at the clock's now, whatever the timer and `enabled` say: claims what is due
+   * and runs the expiration handler of each claim this instance won. Resolves, once those
+   * handlers have run, with how many it won. With an injected `clock`, this is how a test makes
+   * time pass for expiry: the timer still waits in real ms.
+   * @throws StoreUnavailableError (`STORE_UNAVAILABLE`), StoreClosedError (`STORE_CLOSED`)
+   */
+  async sweepNow(): Promise<number> {
+    this.#assertOpen();
+    const { claimed } = await this.#schedule.sweepOnce();
+    // Claims reach the handler through the store's subscription, tracked as they arrive.
+    await Promise.all(this.#inFlight);
+    return claimed;
   }
 
   /** Stops sweeping on this instance. Sessions still read as missing once their deadline passes. */
   stopTTLCleanup(): void {
-    this.#cleanupRunning = false;
-    this.#disarmSweep();
+    this.#schedule.stop();
   }
 
   on<K extends SessionManagerEventName>(
@@ -221,6 +268,7 @@ export class SessionManager {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.stopTTLCleanup();
+      await this.#discards.close();
       this.#unsubscribe();
       while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
       await this.#options.store.close();
@@ -246,15 +294,23 @@ export class SessionManager {
       ...(validated === undefined ? {} : { metadata: validated.metadata }),
     };
     const maxSessions = this.#options.maxSessions;
-    const outcome = await this.#options.store.create(
-      session,
-      maxSessions === undefined ? {} : { maxSessions },
-    );
+    let outcome: CreateOutcome;
+    try {
+      outcome = await this.#options.store.create(
+        session,
+        maxSessions === undefined ? {} : { maxSessions },
+      );
+    } catch (error) {
+      // The create may still reach the store after this failure; nobody got the session, so
+      // whatever lands is removed once the store answers again.
+      if (isSessionError(error) && error.code === "STORE_UNAVAILABLE") {
+        void this.#discards.add(session);
+      }
+      throw error;
+    }
     if (outcome === "exists") throw new SessionExistsError();
     if (outcome === "full") throw new SessionLimitReachedError(maxSessions ?? 0);
-    if (this.#cleanupRunning && session.expiresAt < this.#nextSweepAt) {
-      this.#armSweep(session.expiresAt - now);
-    }
+    this.#schedule.sweepBy(session.expiresAt);
     await this.#events.emit("created", { session });
     return session;
   }
@@ -278,55 +334,13 @@ export class SessionManager {
   }
 
   async #runExpiration(id: string): Promise<void> {
+    // Nobody ever used a discarded session, so there is nothing for a handler to clean up.
+    if (this.#discards.consumeClaim(id)) return;
     const handler = this.#expirationHandler;
     if (handler) {
       await runGuarded(this.#options.logger, LOGGER, "Expiration handler", () => handler(id));
     }
     await this.#events.emit("expired", { id });
-  }
-
-  #armSweep(delayMs: number): void {
-    this.#disarmSweep();
-    this.#nextSweepAt = this.#options.clock.now() + delayMs;
-    this.#sweepTimer = unrefTimeout(() => {
-      this.#sweepTimer = undefined;
-      this.#nextSweepAt = Number.POSITIVE_INFINITY;
-      this.#track(this.#sweep());
-    }, delayMs);
-  }
-
-  #disarmSweep(): void {
-    if (this.#sweepTimer) clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = undefined;
-    this.#nextSweepAt = Number.POSITIVE_INFINITY;
-  }
-
-  async #sweep(): Promise<void> {
-    if (this.#sweeping) return;
-    this.#sweeping = true;
-    let nextDueAt: number | undefined;
-    try {
-      ({ nextDueAt } = await this.#options.store.sweep(this.#options.clock.now()));
-    } catch (error) {
-      // An outage is retried on the next interval; sessions due meanwhile are claimed then.
-      log(this.#options.logger, {
-        level: "warning",
-        logger: LOGGER,
-        data: {
-          message: "Expiry sweep failed; retrying next interval",
-          error: describeError(error),
-        },
-      });
-    } finally {
-      this.#sweeping = false;
-    }
-    if (!this.#cleanupRunning || this.#sweepTimer) return;
-    // Jitter only shortens the wait, so a fleet never sweeps in lockstep and never later than
-    // `cleanupInterval`.
-    const interval = this.#options.cleanupInterval * (0.8 + Math.random() * 0.2);
-    const untilDue = nextDueAt === undefined ? interval : nextDueAt - this.#options.clock.now();
-    // Dense deadlines would otherwise mean a sweep per deadline; in a fleet, one per instance.
-    this.#armSweep(Math.max(MIN_SWEEP_SPACING_MS, Math.min(interval, untilDue)));
   }
 
   #track(work: Promise<void>): void {

@@ -5,9 +5,11 @@ import {
   type LogEntry,
   log,
   runGuarded,
+  type SendLog,
   SessionExistsError,
   silentSendLog,
   TypedEvents,
+  toSendLog,
 } from "../src/index.js";
 
 const ENTRY: LogEntry = { level: "error", logger: "test", data: { message: "hello" } };
@@ -103,6 +105,73 @@ describe("defaultSendLog", () => {
     const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     silentSendLog({ level: "emergency", logger: "t", data: {} });
     expect(write).not.toHaveBeenCalled();
+  });
+});
+
+/** The seed's logger: an object whose `sendLog` method reads its own state through `this`. */
+class SeedLogger {
+  readonly #entries: LogEntry[] = [];
+  sendLog(entry: LogEntry): void {
+    this.#entries.push(entry);
+  }
+  get entries(): readonly LogEntry[] {
+    return this.#entries;
+  }
+}
+
+describe("toSendLog", () => {
+  it("returns a function as it is", () => {
+    const sendLog: SendLog = () => {};
+    expect(toSendLog(sendLog)).toBe(sendLog);
+  });
+
+  it("calls an object's sendLog() as its method, so `this` is the object", () => {
+    const seed = new SeedLogger();
+    const sendLog = toSendLog(seed);
+    sendLog(ENTRY);
+    log(sendLog, ENTRY);
+    expect(seed.entries).toEqual([ENTRY, ENTRY]);
+  });
+
+  it("calls the object's sendLog() as it is at each entry", () => {
+    const first = vi.fn();
+    const second = vi.fn();
+    const logger = { sendLog: first };
+    const sendLog = toSendLog(logger);
+    sendLog(ENTRY);
+    logger.sendLog = second;
+    sendLog(ENTRY);
+    expect(first).toHaveBeenCalledExactlyOnceWith(ENTRY);
+    expect(second).toHaveBeenCalledExactlyOnceWith(ENTRY);
+  });
+
+  it("passes on the promise an async sendLog() returns", async () => {
+    const sendLog = toSendLog({ sendLog: async () => "sent" });
+    await expect(sendLog(ENTRY)).resolves.toBe("sent");
+  });
+
+  it.each([
+    ["undefined", undefined, "got `undefined` (undefined)"],
+    ["null", null, "got `null` (object)"],
+    ["a string", "stderr", "got `stderr` (string)"],
+    ["a number", 1, "got `1` (number)"],
+    ["console", console, "got an object without a sendLog() method (object)"],
+    [
+      "an object whose sendLog is not a function",
+      { sendLog: "x" },
+      "got an object without a sendLog() method (object)",
+    ],
+    [
+      "an object without a prototype",
+      Object.create(null),
+      "got an object without a sendLog() method (object)",
+    ],
+  ])("rejects %s with a TypeError naming `logger`", (_name, value, got) => {
+    expect(() => toSendLog(value)).toThrow(
+      new TypeError(
+        `Expected \`logger\` to be a function or an object with a sendLog() method, ${got}`,
+      ),
+    );
   });
 });
 

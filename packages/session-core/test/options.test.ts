@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_SESSION_MANAGER_OPTIONS,
   generateSessionId,
+  type LogEntry,
   MAX_TIMER_DELAY_MS,
   resolveOptions,
+  SessionManager,
   type SessionManagerOptions,
   type SessionStore,
   SYSTEM_CLOCK,
@@ -155,6 +157,8 @@ describe("resolveOptions", () => {
     ["idGenerator", null],
     ["logger", console],
     ["logger", null],
+    ["logger", "stderr"],
+    ["logger", { sendLog: "stderr" }],
     ["clock", Date.now],
     ["clock", {}],
     ["clock", { now: 5 }],
@@ -168,6 +172,44 @@ describe("resolveOptions", () => {
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toMatch(new RegExp(`^Expected \`${name}\` to be `));
     expect(error.message).toContain(`(${typeof value})`);
+  });
+
+  it("accepts the seed's logger object, and the manager logs through it with `this` intact", async () => {
+    const seed = new (class {
+      readonly entries: LogEntry[] = [];
+      sendLog(entry: LogEntry): void {
+        this.entries.push(entry);
+      }
+    })();
+    const store: SessionStore = {
+      ...stubStore(),
+      get: async () => ({ status: "foreign" }),
+      close: async () => {},
+    };
+    const options = resolveOptions({ store, logger: seed });
+    expect(typeof options.logger).toBe("function");
+
+    const sessions = new SessionManager({ store, enabled: false, logger: seed });
+    await expect(sessions.get("abc", { owner: "user-7" })).resolves.toBeUndefined();
+    await sessions.close();
+
+    expect(seed.entries).toEqual([
+      {
+        level: "warning",
+        logger: "session-core/manager",
+        data: { message: "get refused: the session belongs to another owner" },
+      },
+    ]);
+  });
+
+  it("names both accepted shapes when `logger` is neither", () => {
+    const error = thrownBy(() =>
+      resolveOptions({ store: stubStore(), logger: console } as unknown as SessionManagerOptions),
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe(
+      "Expected `logger` to be a function or an object with a sendLog() method, got an object without a sendLog() method (object)",
+    );
   });
 
   it.each([

@@ -11,7 +11,7 @@ import {
 import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { parseEventId, parseRoutedRequestId } from "./fleet-ids.js";
-import { messageKind, notificationMethod } from "./json-rpc.js";
+import { isJsonRpcMessage, messageKind, notificationMethod } from "./json-rpc.js";
 import { errorResponse } from "./json-rpc-errors.js";
 import { RelayEventStore } from "./relay-event-store.js";
 import { STANDALONE_STREAM, type StreamSink, StreamSinks } from "./stream-sinks.js";
@@ -29,13 +29,17 @@ export interface FleetOptions {
   readonly onRouted: (sessionId: string, message: JSONRPCMessage) => void;
 }
 
-/** What `routeFromClient` left for this instance. */
-export interface Routed {
-  /** The messages this instance's transport must handle. */
-  readonly local: readonly unknown[];
-  /** True when a reply was addressed to an instance that is gone. */
-  readonly undeliverable: boolean;
-}
+/** What `routeFromClient` did with a client's messages. */
+export type Routed =
+  | {
+      readonly kind: "routed";
+      /** The messages this instance's transport must handle. */
+      readonly local: readonly unknown[];
+      /** True when a reply was addressed to an instance that is gone. */
+      readonly undeliverable: boolean;
+    }
+  /** A message is not JSON-RPC, so the transport would refuse them all: none was routed. */
+  | { readonly kind: "invalid" };
 
 /**
  * This instance's part in the fleet: its relay membership, and the SSE responses here that
@@ -92,24 +96,31 @@ export class Fleet {
 
   /**
    * Sends each client message that belongs to another instance there, and returns the rest.
+   * Nothing is sent unless the transport would take every message of the body; the caller has
+   * already refused a batch over the transport's size limit.
    * @throws StoreUnavailableError when the relay is down
    */
   async routeFromClient(sessionId: string, messages: readonly unknown[]): Promise<Routed> {
+    const destinations = messages.map((message) => destinationOf(message, this.member.id));
+    // A message that is not JSON-RPC makes the transport refuse the whole body, so every one is
+    // checked before any leaves. The check is a zod parse: a body that stays here skips it, as
+    // the transport checks that one itself.
+    if (destinations.some((to) => to !== "here") && !messages.every(isJsonRpcMessage)) {
+      return { kind: "invalid" };
+    }
     const local: unknown[] = [];
     let undeliverable = false;
-    for (const message of messages) {
-      const target = addresseeOf(message);
-      if (target !== undefined && target !== this.member.id) {
-        const delivered = await this.member.send(target, sessionId, message as RelayMessage);
+    for (const [index, message] of messages.entries()) {
+      const to = destinations[index] as Destination;
+      if (typeof to === "object") {
+        const delivered = await this.member.send(to.member, sessionId, message as RelayMessage);
         if (!delivered) undeliverable = true;
         continue;
       }
-      if (target === undefined && isFleetNotification(message)) {
-        await this.member.broadcast(sessionId, message as RelayMessage);
-      }
+      if (to === "everywhere") await this.member.broadcast(sessionId, message as RelayMessage);
       local.push(message);
     }
-    return { local, undeliverable };
+    return { kind: "routed", local, undeliverable };
   }
 
   /**
@@ -202,6 +213,19 @@ export class Fleet {
       data: { message, error: describeError(error) },
     });
   }
+}
+
+/**
+ * Where a client message goes: only to another instance (a reply to, or progress on, one of its
+ * requests), to this one and every other (a notification the fleet shares), or only here.
+ */
+type Destination = "here" | "everywhere" | { readonly member: string };
+
+function destinationOf(message: unknown, self: string): Destination {
+  const target = addresseeOf(message);
+  if (target !== undefined && target !== self) return { member: target };
+  if (target === undefined && isFleetNotification(message)) return "everywhere";
+  return "here";
 }
 
 /** The instance a client message is addressed to, for replies to and progress on its requests. */

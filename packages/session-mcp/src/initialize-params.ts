@@ -8,12 +8,18 @@ export interface StoredInitialize extends SessionMetadata {
   clientInfo: { [key: string]: JsonValue };
 }
 
-/** The params of `body` when it is one `initialize` request, as session metadata. */
+/**
+ * The params of `body` when it is one `initialize` request, as session metadata: the client's
+ * own objects, not yet checked beyond the SDK's schema. `SessionManager.create` checks them
+ * (plain JSON, depth, size) and copies them before anything is stored.
+ */
 export function initializeParamsOf(body: unknown): StoredInitialize | undefined {
+  // The schema does not descend into the values it passes through, so any depth is safe here.
   if (!isInitializeRequest(body)) return undefined;
   const { protocolVersion, capabilities, clientInfo } = body.params;
-  // JSON in, JSON out: the params came from JSON.parse or a framework's JSON body parser.
-  return JSON.parse(JSON.stringify({ protocolVersion, capabilities, clientInfo }));
+  // No copy of our own: one made here recursed before the manager's check could refuse a deep
+  // value, and 5,000 levels overflowed the stack (a 500 for a client's mistake).
+  return { protocolVersion, capabilities, clientInfo } as StoredInitialize;
 }
 
 /** The headers every synthetic request carries: the ones a Streamable HTTP client sends. */

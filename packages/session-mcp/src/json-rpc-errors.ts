@@ -1,3 +1,5 @@
+import { MAX_BATCH_SIZE, MAX_BODY_DEPTH } from "./request-limits.js";
+
 /**
  * Why a request cannot reach a transport, or what became of one that went to another instance. Each maps to one HTTP status and JSON-RPC error, in the
  * SDK's shape, in `errorResponse` and nowhere else.
@@ -7,6 +9,9 @@ export type Refusal =
   | "session-header-required"
   | "invalid-session-id"
   | "parse-error"
+  | "invalid-message"
+  | "batch-too-large"
+  | "body-too-deep"
   | "invalid-initialize"
   | "body-too-large"
   | "unauthenticated"
@@ -29,6 +34,18 @@ const REFUSALS: Readonly<
     "Bad Request: Mcp-Session-Id must be 1 to 256 visible ASCII characters",
   ],
   "parse-error": [400, -32700, "Parse error: Invalid JSON"],
+  // The next two are the SDK transport's own answers, word for word.
+  "invalid-message": [400, -32700, "Parse error: Invalid JSON-RPC message"],
+  "batch-too-large": [
+    400,
+    -32600,
+    `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`,
+  ],
+  "body-too-deep": [
+    400,
+    -32600,
+    `Invalid Request: the body nests deeper than ${MAX_BODY_DEPTH} levels`,
+  ],
   "invalid-initialize": [
     400,
     -32602,

@@ -79,6 +79,11 @@ export class LocalSessions {
     return this.#live.size;
   }
 
+  /** The ids of the sessions open on this instance now. */
+  ids(): IterableIterator<string> {
+    return this.#live.keys();
+  }
+
   /** The local session, if this instance has it open now. */
   obtainIfLive(id: string): LocalSession | undefined {
     return this.#live.get(id);

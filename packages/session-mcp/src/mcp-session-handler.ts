@@ -4,12 +4,14 @@ import {
   isSessionError,
   isValidSessionId,
   log,
+  type SendLog,
   type SessionRecord,
   unrefTimeout,
 } from "@mcp-sessions/session-core";
 import { Fleet } from "./fleet.js";
 import { initializeParamsOf } from "./initialize-params.js";
 import { errorResponse, type Refusal } from "./json-rpc-errors.js";
+import { LocalReconciler } from "./local-reconciler.js";
 import { LocalSessions } from "./local-sessions.js";
 import { readBody, toWebRequest, writeWebResponse } from "./node-http.js";
 import {
@@ -17,6 +19,7 @@ import {
   type ResolvedMcpSessionHandlerOptions,
   resolveOptions,
 } from "./options.js";
+import { bodyRefusal } from "./request-limits.js";
 
 const LOGGER = "session-mcp/handler";
 
@@ -64,6 +67,12 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
   const context: Context = { options: resolved, local, fleet };
   const inFlight = new Set<Promise<void>>();
   const stopListening = resolved.sessions.on("ended", ({ id }) => releaseSession(context, id));
+  const reconciler = new LocalReconciler({
+    sessions: resolved.sessions,
+    localIds: () => local.ids(),
+    release: (id) => releaseSession(context, id),
+    logger: resolved.logger,
+  });
   let closed: Promise<void> | undefined;
 
   const handler = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) => {
@@ -78,6 +87,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     close(): Promise<void> {
       closed ??= (async () => {
         stopListening();
+        await reconciler.close();
         await context.local.closeAll();
         await fleet.close();
         await Promise.allSettled(inFlight);
@@ -104,13 +114,12 @@ async function serve(
   const { options } = context;
   const aborted = new AbortController();
   res.once("close", () => aborted.abort());
-  let response: Response;
-  let session: SessionRecord | undefined;
+  let outcome: Outcome;
   try {
-    ({ response, session } = await route(context, req, parsedBody, aborted.signal));
+    outcome = await route(context, req, parsedBody, aborted.signal);
   } catch (error) {
-    response = errorResponse(refusalFor(error));
-    if (response.status === 500) {
+    outcome = { response: errorResponse(refusalFor(error)) };
+    if (outcome.response.status === 500) {
       log(options.logger, {
         level: "error",
         logger: LOGGER,
@@ -118,11 +127,36 @@ async function serve(
       });
     }
   }
+  if ("aborted" in outcome) {
+    logClientGone(options.logger, "before its body arrived", outcome.aborted);
+    return;
+  }
+  const { response, session } = outcome;
+  if (res.destroyed) {
+    // Nothing is written then: `writeWebResponse` cancels the body, which closes an SDK stream.
+    logClientGone(options.logger, "before its response");
+    if (session && outcome.created) await discardSession(context, session);
+  }
   const written = writeWebResponse(res, response);
   if (session && response.headers.get("content-type")?.startsWith("text/event-stream")) {
     keepAliveWhileOpen(context, session, written);
   }
   await written;
+}
+
+/**
+ * A client hung up. Anyone can, so it is logged at debug: at error, it would let any client
+ * flood the log with what is no server fault.
+ */
+function logClientGone(logger: SendLog, when: string, error?: unknown): void {
+  log(logger, {
+    level: "debug",
+    logger: LOGGER,
+    data: {
+      message: `The client went away ${when}`,
+      ...(error === undefined ? {} : { error: describeError(error) }),
+    },
+  });
 }
 
 /**
@@ -159,12 +193,23 @@ function keepAliveWhileOpen(context: Context, session: SessionRecord, written: P
   });
 }
 
+/** What `route` made of a request. */
+type Outcome =
+  | {
+      readonly response: Response;
+      readonly session?: SessionRecord;
+      /** This request made `session`: if the response never reaches the client, nobody can use it. */
+      readonly created?: true;
+    }
+  /** The connection failed before the body was in, with this error: there is nobody to answer. */
+  | { readonly aborted: unknown };
+
 async function route(
   context: Context,
   req: IncomingMessage,
   parsedBody: unknown,
   signal: AbortSignal,
-): Promise<{ response: Response; session?: SessionRecord }> {
+): Promise<Outcome> {
   const { options, local, fleet } = context;
   const { sessions } = options;
   const refuse = (refusal: Refusal) => ({ response: errorResponse(refusal) });
@@ -178,8 +223,12 @@ async function route(
   }
   const ownerOption = owner === undefined ? {} : { owner };
   const body = await readBody(req, parsedBody);
+  if (body.kind === "aborted") return { aborted: body.error };
   if (body.kind === "too-large") return refuse("body-too-large");
   if (body.kind === "invalid") return refuse("parse-error");
+  // Before anything recursive reads the body (a copy, a serialisation) and before the store.
+  const refusal = body.kind === "json" ? bodyRefusal(body.value) : undefined;
+  if (refusal !== undefined) return refuse(refusal);
   const request = toWebRequest(req, signal);
   const sessionId = req.headers["mcp-session-id"];
 
@@ -192,10 +241,10 @@ async function route(
       const started = await local.start(session);
       const response = await started.transport.handleRequest(request, { parsedBody: body.value });
       // The SDK refused this initialize (bad headers, version): keep no session for it.
-      if (!response.ok) await endSession(context, session.id);
-      return { response, session };
+      if (!response.ok) await discardSession(context, session);
+      return { response, session, created: true };
     } catch (error) {
-      await endSession(context, session.id);
+      await discardSession(context, session);
       throw error;
     }
   }
@@ -225,6 +274,7 @@ async function route(
   if (body.kind === "json") {
     const messages = Array.isArray(body.value) ? body.value : [body.value];
     const routed = await fleet.routeFromClient(sessionId, messages);
+    if (routed.kind === "invalid") return refuse("invalid-message");
     if (routed.local.length === 0) {
       if (routed.undeliverable) return refuse("reply-undeliverable");
       return { response: new Response(null, { status: 202 }) };
@@ -244,6 +294,15 @@ async function route(
 async function releaseSession(context: Context, id: string): Promise<void> {
   context.fleet.closeSession(id);
   await context.local.close(id);
+}
+
+/**
+ * Ends a session whose client never got its id. The store may be down right now (that may be why
+ * the initialize failed), so removal is the manager's to retry; this request does not wait.
+ */
+async function discardSession(context: Context, session: SessionRecord): Promise<void> {
+  await releaseSession(context, session.id);
+  void context.options.sessions.discard(session);
 }
 
 async function endSession(context: Context, id: string): Promise<void> {

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-
-/** Largest request body read, as in the SDK's transport. */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+import { MAX_BODY_BYTES } from "./request-limits.js";
 
 /** The body of a request, read once: parsed JSON, raw text, or nothing (GET, DELETE). */
 export type RequestBody =
   | { readonly kind: "none" }
   | { readonly kind: "json"; readonly value: unknown }
   | { readonly kind: "invalid" }
-  | { readonly kind: "too-large" };
+  | { readonly kind: "too-large" }
+  /** The connection failed before the body was in: the client aborted or the network did. */
+  | { readonly kind: "aborted"; readonly error: unknown };
 
 /**
  * Reads and parses a POST body, unless a framework already parsed it (`parsedBody`). Other
@@ -19,10 +19,16 @@ export async function readBody(req: IncomingMessage, parsedBody: unknown): Promi
   if (parsedBody !== undefined) return { kind: "json", value: parsedBody };
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return { kind: "too-large" };
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) return { kind: "too-large" };
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    // A request stream fails only when its connection does (ECONNRESET "aborted" when the
+    // client hangs up mid-body): the client's doing, not the server's.
+    return { kind: "aborted", error };
   }
   try {
     return { kind: "json", value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
@@ -57,9 +63,15 @@ function requestUrl(req: IncomingMessage): URL {
 /**
  * Writes a web `Response` to a Node response, streaming its body (SSE stays open as long as the
  * body does). Resolves when the body ended or the client went away; a client that disconnects
- * cancels the body, which is how the SDK learns a stream closed.
+ * cancels the body, which is how the SDK learns a stream closed. To a client already gone
+ * nothing is written: the body is cancelled at once.
  */
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  if (res.destroyed) {
+    // A body whose source fails to cancel is over all the same, and there is nobody to tell.
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
@@ -81,7 +93,8 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) {
+      // A destroyed response never drains, and its "close" has already been emitted.
+      if (!res.write(value) && !res.destroyed) {
         await new Promise<void>((resolve) => {
           const resume = () => {
             res.off("drain", resume);

@@ -1,5 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import { defaultSendLog, type SendLog, SessionManager } from "@mcp-sessions/session-core";
+import {
+  defaultSendLog,
+  type Logger,
+  type SendLog,
+  SessionManager,
+  toSendLog,
+} from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import type { ServerFactory, TransportOptions } from "./local-sessions.js";
 
@@ -36,10 +42,11 @@ export interface McpSessionHandlerOptions {
    */
   resumable?: boolean;
   /**
-   * Receives logs as `{ level, logger, data }`.
+   * Receives logs as `{ level, logger, data }`: a function, or an object with a `sendLog()`
+   * method (the seed's shape), called on the object. A default manager logs here too.
    * @default warnings and errors as JSON lines on stderr
    */
-  logger?: SendLog;
+  logger?: Logger;
 }
 
 export interface ResolvedMcpSessionHandlerOptions {
@@ -93,11 +100,12 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
       "Expected `transport` to have no `eventStore`: pass `resumable: true`, and the session store keeps the events",
     );
   }
-  if (typeof logger !== "function") throw optionError("logger", "a function", logger);
+  const sendLog = toSendLog(logger);
   // Made last: a manager starts its sweep timer, which a later throw would leave running.
   const ownsSessions = given === undefined;
   const sessions =
-    given ?? new SessionManager({ store: new MemorySessionStore({ logger }), logger });
+    given ??
+    new SessionManager({ store: new MemorySessionStore({ logger: sendLog }), logger: sendLog });
   return Object.freeze({
     sessions,
     ownsSessions,
@@ -105,7 +113,7 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
     authenticate,
     transport,
     resumable,
-    logger,
+    logger: sendLog,
   });
 }
 

@@ -24,6 +24,13 @@ function closeServer(server: Server): Promise<"closed"> {
   return new Promise((resolve) => server.close(() => resolve("closed")));
 }
 
+/**
+ * Past this, a wait is a hang rather than a slow machine: generous, and still below the test's
+ * timeout, so a hang fails with its own message. A passing run is quick.
+ */
+const HANG_MS = 20_000;
+const SETTLE_WAIT = { timeout: HANG_MS, interval: 20 } as const;
+
 function within<T>(ms: number, promise: Promise<T>): Promise<T | "timed out"> {
   return Promise.race([
     promise,
@@ -60,17 +67,17 @@ describe("close()", () => {
       expect(tracker.live(FROM_HANDLER)).toContain("Timeout");
       expect(resourcesBeyond(baseline)).toHaveProperty("TCPSocketWrap");
 
-      expect(await within(5_000, mcp.close())).toBeUndefined();
+      expect(await within(HANG_MS, mcp.close())).toBeUndefined();
       expect(closeManager).toHaveBeenCalledTimes(1);
       // Both streams ended; nothing is left to hold the HTTP server open.
-      expect(await within(5_000, getStream.text())).toBe("");
-      const unanswered = await within(5_000, pendingCall.text());
+      expect(await within(HANG_MS, getStream.text())).toBe("");
+      const unanswered = await within(HANG_MS, pendingCall.text());
       expect(unanswered).not.toBe("timed out");
       expect(unanswered).not.toContain('"result"');
-      expect(await within(5_000, closeServer(http.server))).toBe("closed");
+      expect(await within(HANG_MS, closeServer(http.server))).toBe("closed");
 
-      await expect.poll(() => tracker.live(FROM_HANDLER), { timeout: 5_000 }).toEqual([]);
-      await expect.poll(() => resourcesBeyond(baseline), { timeout: 5_000 }).toEqual({});
+      await expect.poll(() => tracker.live(FROM_HANDLER), SETTLE_WAIT).toEqual([]);
+      await expect.poll(() => resourcesBeyond(baseline), SETTLE_WAIT).toEqual({});
     } finally {
       tracker.stop();
     }
@@ -114,14 +121,14 @@ describe("close()", () => {
     const getStream = fetch(a.url, {
       headers: { ...session.headers, accept: "text/event-stream" },
     });
-    await expect.poll(() => store.calls.touch).toBe(1);
+    await expect.poll(() => store.calls.touch, SETTLE_WAIT).toBe(1);
 
     const closing = a.handler.close();
     release();
     store.holdTouches = undefined;
     // Had the request opened a transport after close() swept them, its stream would keep
     // close() waiting forever.
-    expect(await within(5_000, closing)).toBeUndefined();
+    expect(await within(HANG_MS, closing)).toBeUndefined();
     expect(await errorOf(await getStream)).toEqual({ status: 503, code: -32000, id: null });
     expect(a.created).toEqual([session.id]);
   });

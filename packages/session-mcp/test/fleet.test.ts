@@ -12,6 +12,12 @@ import {
 } from "./support/http.js";
 import { InstrumentedStore } from "./support/instrumented-store.js";
 
+/**
+ * How long a request, a sweep or the `ended` they cause may take to arrive on a busy machine;
+ * generous, a passing run is quick. (`expect.poll` alone gives up after 1 s.)
+ */
+const SIGNAL_WAIT = { timeout: 10_000, interval: 20 } as const;
+
 let fleet: Fleet | undefined;
 afterEach(async () => {
   await fleet?.close();
@@ -116,7 +122,7 @@ describe("adoption", () => {
       postRequest(b.url, session, "tools/list"),
     ];
     // Both requests are past the store and waiting on the one adoption.
-    await expect.poll(() => store.calls.touch).toBe(2);
+    await expect.poll(() => store.calls.touch, SIGNAL_WAIT).toBe(2);
     release.resolve();
     const failed = await Promise.all(pending);
     for (const response of failed) {
@@ -230,7 +236,7 @@ describe("ending a session anywhere", () => {
     await transport.terminateSession(); // DELETE on B
     expect(fetch.sent.at(-1)).toMatchObject({ method: "DELETE", port: b.http.port });
     expect(b.closed).toEqual([id]);
-    await expect.poll(() => a.closed).toEqual([id]);
+    await expect.poll(() => a.closed, SIGNAL_WAIT).toEqual([id]);
 
     const session = { id, headers: { ...SESSION_HEADERS, "mcp-session-id": id } };
     expect(await errorOf(await postRequest(a.url, session, "tools/list"))).toEqual({
@@ -243,14 +249,18 @@ describe("ending a session anywhere", () => {
   });
 
   it("expiry closes the session's transport and server on every instance", async () => {
-    fleet = await startFleet({ manager: { ttl: 1_000, cleanupInterval: 50 } });
+    // The clock moves only when the test moves it, so no slow request can outlive the ttl.
+    let now = Date.now();
+    const ttl = 60_000;
+    fleet = await startFleet({ manager: { ttl, cleanupInterval: 50, clock: { now: () => now } } });
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     expect((await postRequest(b.url, session, "tools/list")).status).toBe(200);
     expect(b.created).toEqual([session.id]);
 
-    await expect.poll(() => a.closed, { timeout: 5_000 }).toEqual([session.id]);
-    await expect.poll(() => b.closed, { timeout: 5_000 }).toEqual([session.id]);
+    now += ttl; // idle for exactly the ttl: the next sweep on either instance claims it
+    await expect.poll(() => a.closed, SIGNAL_WAIT).toEqual([session.id]);
+    await expect.poll(() => b.closed, SIGNAL_WAIT).toEqual([session.id]);
     expect(await errorOf(await postRequest(b.url, session, "tools/list"))).toEqual({
       status: 404,
       code: -32001,
@@ -274,13 +284,13 @@ describe("ending a session anywhere", () => {
     await adopting.promise;
     const deleted = await fetch(a.url, { method: "DELETE", headers: session.headers });
     expect(deleted.status).toBe(200);
-    await expect.poll(() => a.closed).toEqual([session.id]);
+    await expect.poll(() => a.closed, SIGNAL_WAIT).toEqual([session.id]);
 
     release.resolve();
     const response = await pending;
     expect([200, 404]).toContain(response.status);
     await response.arrayBuffer();
-    await expect.poll(() => b.closed).toEqual([session.id]);
+    await expect.poll(() => b.closed, SIGNAL_WAIT).toEqual([session.id]);
   });
 });
 

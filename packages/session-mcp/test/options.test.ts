@@ -1,5 +1,8 @@
+import type { IncomingMessage } from "node:http";
+import type { LogEntry } from "@mcp-sessions/session-core";
 import { describe, expect, it } from "vitest";
 import { createMcpSessionHandler, type McpSessionHandlerOptions } from "../src/index.js";
+import { errorOf, initializeRaw, listen, postRequest } from "./support/http.js";
 import { ResourceTracker } from "./support/resources.js";
 import { buildTestServer } from "./support/test-server.js";
 
@@ -17,7 +20,14 @@ describe("options", () => {
       { createServer, transport: null },
       "Expected `transport` to be an object, got `null` (object)",
     ],
-    [{ createServer, logger: 1 }, "Expected `logger` to be a function, got `1` (number)"],
+    [
+      { createServer, logger: 1 },
+      "Expected `logger` to be a function or an object with a sendLog() method, got `1` (number)",
+    ],
+    [
+      { createServer, logger: console },
+      "Expected `logger` to be a function or an object with a sendLog() method, got an object without a sendLog() method (object)",
+    ],
     [{ createServer, sessions: {} }, "Expected `sessions` to be a SessionManager"],
   ])("rejects %j with a TypeError that names the option, leaving no timer", (options, message) => {
     const tracker = new ResourceTracker();
@@ -33,17 +43,51 @@ describe("options", () => {
     }
   });
 
-  it("the check above sees the sweep timer of a default manager", async () => {
+  it("the check above sees the timers of a handler on a default manager", async () => {
     const tracker = new ResourceTracker();
     tracker.start();
     try {
       const mcp = createMcpSessionHandler({ createServer });
-      expect(tracker.live(/session-core\/(src|dist)\//)).toEqual(["Timeout"]);
+      // The manager's sweep timer, and the handler's check of its sessions against the store.
+      expect(tracker.live(/session-core\/(src|dist)\//)).toEqual(["Timeout", "Timeout"]);
       await mcp.close();
       // Node reports destroyed resources a moment later.
       await expect.poll(() => tracker.live(/session-core\/(src|dist)\//)).toEqual([]);
     } finally {
       tracker.stop();
     }
+  });
+
+  it("takes the seed's logger object, for the handler and the manager it makes", async () => {
+    const seed = new (class {
+      readonly entries: LogEntry[] = [];
+      sendLog(entry: LogEntry): void {
+        this.entries.push(entry);
+      }
+    })();
+    const authenticate = (req: IncomingMessage) => {
+      const user = req.headers["x-user"];
+      if (user === "crash") throw new Error("auth backend down");
+      return typeof user === "string" ? user : undefined;
+    };
+    const mcp = createMcpSessionHandler({ createServer, authenticate, logger: seed });
+    const http = await listen(mcp);
+    try {
+      const session = await initializeRaw(http.url, { "x-user": "user-42" });
+      const foreign = { ...session, headers: { ...session.headers, "x-user": "user-7" } };
+      expect(await errorOf(await postRequest(http.url, foreign, "tools/list"))).toMatchObject({
+        status: 404,
+        code: -32001,
+      });
+      const crashed = { ...session, headers: { ...session.headers, "x-user": "crash" } };
+      expect((await postRequest(http.url, crashed, "tools/list")).status).toBe(500);
+    } finally {
+      await http.close();
+      await mcp.close();
+    }
+    expect(seed.entries.map(({ level, logger }) => ({ level, logger }))).toEqual([
+      { level: "warning", logger: "session-core/manager" },
+      { level: "error", logger: "session-mcp/handler" },
+    ]);
   });
 });

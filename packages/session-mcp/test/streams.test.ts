@@ -1,8 +1,12 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
 import { initializeRaw, jsonRpcMessages, postRequest, type RawSession } from "./support/http.js";
+import { InstrumentedStore } from "./support/instrumented-store.js";
+
+/** How long a keep-alive round or a sweep may take; generous, a passing run is quick. */
+const KEEP_ALIVE_WAIT = { timeout: 20_000, interval: 20 } as const;
+const SWEEP_WAIT = { timeout: 10_000, interval: 20 } as const;
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -12,13 +16,14 @@ afterEach(async () => {
 
 /**
  * Opens the standalone GET stream. Its headers must arrive at once, long before the SDK's first
- * keep-alive comment (15 s), or the fetch fails.
+ * keep-alive comment (15 s), or the fetch fails; `signal` also ends the stream when it fires.
  */
-function openGetStream(url: URL, session: RawSession): Promise<Response> {
-  return fetch(url, {
-    headers: { ...session.headers, accept: "text/event-stream" },
-    signal: AbortSignal.timeout(5_000),
-  });
+function openGetStream(
+  url: URL,
+  session: RawSession,
+  signal: AbortSignal = AbortSignal.timeout(5_000),
+): Promise<Response> {
+  return fetch(url, { headers: { ...session.headers, accept: "text/event-stream" }, signal });
 }
 
 describe("streams", () => {
@@ -119,30 +124,67 @@ describe("streams", () => {
   });
 
   it("keeps a session alive past its ttl while a GET stream is open", {
-    timeout: 15_000,
+    timeout: 60_000,
   }, async () => {
-    const ttl = 1_500;
-    fleet = await startFleet({ manager: { ttl, cleanupInterval: 50 } });
+    // Deadlines follow an injected clock that moves only when the test moves it; the keep-alive
+    // touches every ttl/3 (1 s) of real time. However slow the machine, a session idles out only
+    // once the test has moved the clock past a deadline that no touch has moved since.
+    const ttl = 3_000;
+    const step = (2 * ttl) / 3;
+    let now = Date.now();
+    const store = new InstrumentedStore();
+    fleet = await startFleet({
+      store,
+      manager: { ttl, cleanupInterval: 50, clock: { now: () => now } },
+    });
     const { a, b } = fleet;
     const listening = await initializeRaw(a.url);
     const idle = await initializeRaw(a.url);
-    const lastRequestAt = Date.now();
-    const stream = await openGetStream(b.url, listening);
-    expect(stream.status).toBe(200);
+    // A second listener on B: its keep-alive rounds show how far B's own have come.
+    const control = await initializeRaw(a.url);
+    const lastRequestAt = now;
+    // Streams that stay open as long as the test needs them: no timeout cuts them.
+    const open = new AbortController();
+    const stream = await openGetStream(b.url, listening, open.signal);
+    const controlStream = await openGetStream(b.url, control, open.signal);
+    expect([stream.status, controlStream.status]).toEqual([200, 200]);
+    /** Waits until each of `ids` was touched `rounds` times since the `since`-th touch. */
+    const touchedSince = (since: number, rounds: number, ...ids: string[]) =>
+      expect
+        .poll(
+          () => ids.map((id) => store.touched.slice(since).filter((touched) => touched === id)),
+          KEEP_ALIVE_WAIT,
+        )
+        .toSatisfy((touches: string[][]) => touches.every(({ length }) => length >= rounds));
 
-    // The idle session expires on time: the control that shows this test can fail.
-    await expect.poll(() => a.closed, { timeout: 5_000 }).toEqual([idle.id]);
-    // Two ttl without a request: only the stream's keep-alive touches can have kept it.
-    await delay(lastRequestAt + 2 * ttl - Date.now());
+    // Two ttl without a request, in steps shorter than the ttl: after each step, only a
+    // keep-alive touch at the new time keeps the session live through the next one.
+    while (now - lastRequestAt < 2 * ttl) {
+      now += step;
+      await touchedSince(store.touched.length, 1, listening.id, control.id);
+    }
+    // The idle session expired on the way: the control that shows this test can fail.
+    await expect.poll(() => a.closed, SWEEP_WAIT).toEqual([idle.id]);
     const response = await postRequest(a.url, listening, "tools/list");
     expect(response.status).toBe(200);
     await response.arrayBuffer();
     expect(a.closed).toEqual([idle.id]);
     expect(b.closed).toEqual([]);
 
-    // Once the stream closes, the keep-alive stops and the session idles out like any other.
+    // Once the stream closes, its keep-alive stops and the session idles out like any other.
     await stream.body?.cancel();
-    await expect.poll(() => b.closed, { timeout: 5_000 }).toEqual([listening.id]);
-    await expect.poll(() => a.closed, { timeout: 5_000 }).toEqual([idle.id, listening.id]);
+    // B takes the close in the turns of its event loop that two keep-alive rounds of the
+    // control take; a touch of `listening` until then is harmless, at the time already set.
+    await touchedSince(store.touched.length, 2, control.id);
+    now += step;
+    const since = store.touched.length;
+    // Three rounds of the control span two keep-alive intervals: a keep-alive still running for
+    // `listening` would have touched it in them.
+    await touchedSince(since, 3, control.id);
+    expect(store.touched.slice(since)).not.toContain(listening.id);
+    now += step; // past the deadline the tools/list call gave it
+    await expect.poll(() => b.closed, SWEEP_WAIT).toEqual([listening.id]);
+    await expect.poll(() => a.closed, SWEEP_WAIT).toEqual([idle.id, listening.id]);
+    open.abort();
   });
 });

@@ -5,6 +5,7 @@ import {
   defaultSendLog,
   describeError,
   type EndReason,
+  type Logger,
   type LookupOptions,
   log,
   ownerMatches,
@@ -16,16 +17,18 @@ import {
   StoreClosedError,
   type SweepResult,
   type TouchOptions,
+  toSendLog,
 } from "@mcp-sessions/session-core";
 import { type DueNode, DueQueue } from "./due-queue.js";
 import { MemoryRelay } from "./memory-relay.js";
 
 export interface MemorySessionStoreOptions {
   /**
-   * Receives a log entry when a subscriber throws.
+   * Receives a log entry when a subscriber or relay listener throws: a function of
+   * `{ level, logger, data }`, or an object with a `sendLog()` method, called on the object.
    * @default warnings and errors as JSON lines on stderr
    */
-  logger?: SendLog;
+  logger?: Logger;
   /**
    * Events kept per session for `Last-Event-ID` resumption; the oldest are dropped first.
    * @default 1000
@@ -65,10 +68,10 @@ export class MemorySessionStore implements SessionStore {
   /** Relays between the handlers of this process that share the store. */
   readonly relay: MemoryRelay;
 
-  /** @throws TypeError when `maxEventsPerSession` is not a positive integer */
+  /** @throws TypeError when `logger` or `maxEventsPerSession` is invalid */
   constructor(options: MemorySessionStoreOptions = {}) {
-    const { logger = defaultSendLog, maxEventsPerSession = DEFAULT_MAX_EVENTS_PER_SESSION } =
-      options;
+    const { maxEventsPerSession = DEFAULT_MAX_EVENTS_PER_SESSION } = options;
+    const logger = toSendLog(options.logger === undefined ? defaultSendLog : options.logger);
     if (!Number.isSafeInteger(maxEventsPerSession) || maxEventsPerSession < 1) {
       throw new TypeError(
         `Expected \`maxEventsPerSession\` to be a positive integer, got \`${String(maxEventsPerSession)}\` (${typeof maxEventsPerSession})`,

@@ -11,7 +11,7 @@ import type { KeyLayout } from "./keys.js";
 import type { KeyspaceEventsMode } from "./options.js";
 import { isReplyError } from "./redis-errors.js";
 import { DESTROYED, EXPIRED } from "./scripts.js";
-import { resubscribingDuplicate } from "./subscriber.js";
+import { resubscribingDuplicate, whenSubscribed } from "./subscriber.js";
 
 const LOGGER = "session-redis/keyspace-events";
 const TOPOLOGY_EVENTS = ["refresh", "+node", "-node"] as const;
@@ -74,6 +74,15 @@ export class StoreEvents {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#release();
+  }
+
+  /** Resolves once every subscriber that reconnected is subscribed again. */
+  async subscribed(): Promise<void> {
+    const subscribers = [...this.#nodeSubscribers.values()];
+    if (this.#channelSubscriber && !this.#channelSubscriber.isCluster) {
+      subscribers.push(this.#channelSubscriber as Redis);
+    }
+    await Promise.all(subscribers.map((subscriber) => whenSubscribed(subscriber)));
   }
 
   async #subscribeAll(): Promise<void> {

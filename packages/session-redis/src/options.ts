@@ -1,4 +1,4 @@
-import { defaultSendLog, type SendLog } from "@mcp-sessions/session-core";
+import { defaultSendLog, type Logger, type SendLog, toSendLog } from "@mcp-sessions/session-core";
 import type { Cluster, Redis } from "ioredis";
 
 /**
@@ -20,8 +20,10 @@ export interface RedisSessionStoreOptions {
   /** A `redis://` or `rediss://` URL; the store then owns its connections and closes them. */
   url?: string;
   /**
-   * Start of every key and channel the store writes, so two apps share one Redis safely.
-   * Must not contain `{` or `}`: the store puts it inside its own hash tag.
+   * Names everything the store writes, so two apps share one Redis safely: every key starts
+   * with `{<prefix>:` (the prefix sits inside the key's hash tag), every channel with
+   * `<prefix>:`, or `{<prefix>:` for a Cluster's sharded channels. The README's ACL section
+   * gives the matching Redis ACL rule. Must not contain `{` or `}`.
    * @default "mcp-sessions"
    */
   prefix?: string;
@@ -52,10 +54,11 @@ export interface RedisSessionStoreOptions {
    */
   maxEventsPerSession?: number;
   /**
-   * Receives logs as `{ level, logger, data }`.
+   * Receives logs as `{ level, logger, data }`: a function, or an object with a `sendLog()`
+   * method (the seed's shape), called on the object.
    * @default warnings and errors as JSON lines on stderr
    */
-  logger?: SendLog;
+  logger?: Logger;
 }
 
 export const DEFAULT_REDIS_SESSION_STORE_OPTIONS = Object.freeze({
@@ -120,8 +123,7 @@ export function resolveOptions(input: RedisSessionStoreOptions): ResolvedRedisSe
   assertInteger("commandTimeoutMs", options.commandTimeoutMs, 1, 2 ** 31 - 1);
   assertInteger("sweepBatchSize", options.sweepBatchSize, 1, 10_000);
   assertInteger("maxEventsPerSession", options.maxEventsPerSession, 1, 1_000_000);
-  if (typeof options.logger !== "function")
-    throw optionError("logger", "a function", options.logger);
+  const logger = toSendLog(options.logger);
   return Object.freeze({
     connection,
     prefix: options.prefix,
@@ -130,7 +132,7 @@ export function resolveOptions(input: RedisSessionStoreOptions): ResolvedRedisSe
     commandTimeoutMs: options.commandTimeoutMs,
     sweepBatchSize: options.sweepBatchSize,
     maxEventsPerSession: options.maxEventsPerSession,
-    logger: options.logger,
+    logger,
   });
 }
 

@@ -238,6 +238,10 @@ export class RedisSessionStore implements SessionStore {
 
   sweep(now: number): Promise<SweepResult> {
     return this.#run("sweep", async () => {
+      // After a reconnect, subscriptions come first: a key that expires between this sweep and
+      // the subscriber's return would otherwise wait a whole interval for the next sweep. A
+      // subscriber that stays down must not stop expiry, so the wait is bounded.
+      await settledWithin(this.#events.subscribed(), this.#options.commandTimeoutMs / 2);
       const { claimed, saturated, nextDeadline } = await sweepBuckets(
         this.#scripts,
         this.#keys.buckets,
@@ -355,4 +359,16 @@ function serialize(record: SessionRecord): string | undefined {
   } catch (error) {
     throw new InvalidMetadataError("Metadata cannot be serialised as JSON", { cause: error });
   }
+}
+
+/** Waits for `work`, but no longer than `ms`; it never rejects. */
+async function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = unrefTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

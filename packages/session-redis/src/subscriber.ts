@@ -22,6 +22,11 @@ export function resubscribingDuplicate(
 ): Redis {
   const connection = source.duplicate({ ...overrides, autoResubscribe: false });
   let connectedBefore = false;
+  const state = new SubscribedState();
+  SUBSCRIBED.set(connection, state);
+  connection.on("close", () => {
+    if (connectedBefore) state.lost();
+  });
   connection.on("ready", () => {
     if (connectedBefore) {
       const { classic, sharded } = subscriptions();
@@ -29,18 +34,51 @@ export function resubscribingDuplicate(
         classic.size > 0 ? connection.subscribe(...classic) : undefined,
         ...[...sharded].map((channel) => connection.ssubscribe(channel)),
       ];
-      Promise.all(resubscribed).catch((error: unknown) =>
-        log(context.logger, {
-          level: "warning",
-          logger: context.loggerName,
-          data: {
-            message: "Subscribing again after a reconnect failed; the next reconnect retries",
-            error: describeError(error),
-          },
-        }),
+      Promise.all(resubscribed).then(
+        () => state.regained(),
+        (error: unknown) =>
+          log(context.logger, {
+            level: "warning",
+            logger: context.loggerName,
+            data: {
+              message: "Subscribing again after a reconnect failed; the next reconnect retries",
+              error: describeError(error),
+            },
+          }),
       );
     }
     connectedBefore = true;
   });
   return connection;
+}
+
+/**
+ * Resolves once `connection`, made by `resubscribingDuplicate`, is subscribed again after its
+ * latest reconnect; at once while it is subscribed, or for any other connection.
+ */
+export function whenSubscribed(connection: Redis): Promise<void> {
+  return SUBSCRIBED.get(connection)?.current ?? Promise.resolve();
+}
+
+const SUBSCRIBED = new WeakMap<Redis, SubscribedState>();
+
+/** Whether a subscriber's subscriptions are live, as a promise to wait on. */
+class SubscribedState {
+  current: Promise<void> = Promise.resolve();
+  #resolve: (() => void) | undefined;
+
+  lost(): void {
+    this.#resolve ??= (() => {
+      let resolve: () => void = () => {};
+      this.current = new Promise<void>((done) => {
+        resolve = done;
+      });
+      return resolve;
+    })();
+  }
+
+  regained(): void {
+    this.#resolve?.();
+    this.#resolve = undefined;
+  }
 }

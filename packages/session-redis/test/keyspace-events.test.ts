@@ -4,6 +4,7 @@ import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testi
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../src/index.js";
+import { makeDueSoon, OffsetClock } from "./support/clock.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -90,7 +91,7 @@ describe("notify-keyspace-events", () => {
 
     const created = await Promise.all(Array.from({ length: 20 }, () => sessions.create()));
 
-    await expect.poll(() => expired.length, { timeout: 10_000 }).toBe(created.length);
+    await expect.poll(() => expired.length, { timeout: 20_000 }).toBe(created.length);
     expect(new Set(expired)).toEqual(new Set(created.map((session) => session.id)));
   });
 
@@ -98,11 +99,13 @@ describe("notify-keyspace-events", () => {
     const { redis } = await server(["--notify-keyspace-events", ""]);
     const eventDriven = store(redis, "configure");
     await eventDriven.ready();
-    // No sweep timer: only the keyspace event can claim.
+    // No sweep timer: only the keyspace event can claim. Made under an hour's ttl, then due soon.
+    const clock = new OffsetClock();
     const sessions = new SessionManager({
       store: eventDriven,
-      ttl: 200,
+      ttl: 3_600_000,
       enabled: false,
+      clock,
       logger: silentSendLog,
     });
     cleanups.push(() => sessions.close());
@@ -112,8 +115,9 @@ describe("notify-keyspace-events", () => {
     });
 
     const session = await sessions.create();
+    await makeDueSoon(sessions, clock, [session.id]);
 
-    await expect.poll(() => expired, { timeout: 10_000 }).toEqual([session.id]);
+    await expect.poll(() => expired, { timeout: 20_000 }).toEqual([session.id]);
   });
 
   it("sets the flags again after Redis restarts without them", async () => {

@@ -241,7 +241,9 @@ describe("RedisSessionStore.relay across stores", () => {
     await publisher.member.hold(session.id, "stream-1");
     await publisher.member.publish(session.id, "stream-1", { n: 2 }, { store: true });
     expect(await admin.hgetall(holders as string)).toEqual({ "stream-1": publisher.member.id });
-    await expect.poll(() => publisher.events.map(({ event }) => event.message)).toEqual([{ n: 2 }]);
+    await expect
+      .poll(() => publisher.events.map(({ event }) => event.message), SIGNAL_WAIT)
+      .toEqual([{ n: 2 }]);
   });
 });
 

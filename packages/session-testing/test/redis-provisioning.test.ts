@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,12 @@ import {
   startRedisCluster,
   startTcpProxy,
 } from "../src/redis/index.js";
+
+/**
+ * How long a reconnect or a process exit may take on a busy machine; `expect.poll` alone gives
+ * up after 1 s. A passing run returns as soon as the condition holds.
+ */
+const WAIT = { timeout: 10_000, interval: 20 } as const;
 
 /** Stops, closes and disconnects everything a test opened, newest first. */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -62,6 +68,13 @@ async function pingOnce(url: string): Promise<string> {
 async function serverPid(url: string): Promise<number> {
   const info = await (await client(url)).info("server");
   return Number(/process_id:(\d+)/.exec(info)?.[1]);
+}
+
+/** The state letter of `/proc/<pid>/stat`: `S` sleeping, `R` running, `T` stopped. */
+async function processState(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // The command name, in parentheses, may hold spaces; the state follows the last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
 }
 
 function isAlive(pid: number): boolean {
@@ -154,8 +167,29 @@ describe("spawnRedisServer", () => {
     expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
     expect(await pingOnce(redis.url)).toBe("PONG");
     // The client reconnects by itself to the same port.
-    await expect.poll(() => connection.ping().catch(() => "down")).toBe("PONG");
+    await expect.poll(() => connection.ping().catch(() => "down"), WAIT).toBe("PONG");
     expect(await connection.get("key")).toBeNull();
+  });
+
+  it("freeze() stops the process with its connections open; thaw() runs what was queued", async () => {
+    const redis = await spawnRedisServer();
+    cleanups.push(() => redis.stop());
+    const pid = await serverPid(redis.url);
+    const connection = await client(redis.url);
+
+    await redis.freeze();
+    // The kernel's own word that the process is stopped, rather than a wait for no answer.
+    await expect.poll(() => processState(pid), WAIT).toBe("T");
+    const queued = connection.set("key", "sent while frozen");
+    await redis.thaw();
+    expect(await queued).toBe("OK");
+    expect(await connection.get("key")).toBe("sent while frozen");
+
+    // A frozen server still stops: stop() thaws it before SIGTERM.
+    await redis.freeze();
+    await expect.poll(() => processState(pid), WAIT).toBe("T");
+    await redis.stop();
+    expect(isAlive(pid)).toBe(false);
   });
 
   it("restart() of a running server replaces the process", async () => {
@@ -241,7 +275,7 @@ describe("spawnRedisServer", () => {
     // Run the guard as the "exit" event would, without exiting.
     added[0]?.(0);
 
-    await expect.poll(() => isAlive(pid)).toBe(false);
+    await expect.poll(() => isAlive(pid), WAIT).toBe(false);
     expect(existsSync(dir)).toBe(false);
     expect(process.listeners("exit")).toEqual([...before]);
   });
@@ -259,7 +293,7 @@ describe("spawnRedisServer", () => {
 
     added[0]?.("SIGTERM");
 
-    await expect.poll(() => isAlive(pid)).toBe(false);
+    await expect.poll(() => isAlive(pid), WAIT).toBe(false);
     expect(process.listeners("SIGTERM")).toEqual([...before]);
   });
 });
@@ -326,7 +360,7 @@ describe("startTcpProxy", () => {
 
     proxy.cutConnections();
 
-    await expect.poll(() => events).toEqual(["close", "ready"]);
+    await expect.poll(() => events, WAIT).toEqual(["close", "ready"]);
     expect(await connection.ping()).toBe("PONG");
   });
 
@@ -338,12 +372,12 @@ describe("startTcpProxy", () => {
     expect(await connection.ping()).toBe("PONG");
 
     proxy.pause();
-    await expect.poll(() => connection.status).not.toBe("ready");
+    await expect.poll(() => connection.status, WAIT).not.toBe("ready");
     await expect(pingOnce(proxy.url)).rejects.toThrow();
 
     proxy.resume();
     expect(await pingOnce(proxy.url)).toBe("PONG");
-    await expect.poll(() => connection.ping().catch(() => "down")).toBe("PONG");
+    await expect.poll(() => connection.ping().catch(() => "down"), WAIT).toBe("PONG");
   });
 
   it("close() cuts every connection and frees the port; a second close() resolves", async () => {
@@ -354,7 +388,7 @@ describe("startTcpProxy", () => {
 
     await proxy.close();
 
-    await expect.poll(() => connection.status).toBe("end");
+    await expect.poll(() => connection.status, WAIT).toBe("end");
     await expect(pingOnce(proxy.url)).rejects.toThrow();
     await proxy.close();
   });

@@ -164,3 +164,8 @@ export async function readUntil(response: Response, text: string): Promise<strin
   reader.releaseLock();
   return seen;
 }
+
+/** `{"a":{"a":…{}…}}`, objects nested `depth` levels deep, as JSON text. */
+export function nestedJson(depth: number): string {
+  return `${'{"a":'.repeat(depth - 1)}{}${"}".repeat(depth - 1)}`;
+}

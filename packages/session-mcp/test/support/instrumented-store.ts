@@ -18,6 +18,8 @@ export type StoreCalls = Record<"create" | "get" | "touch" | "delete", number>;
  */
 export class InstrumentedStore extends MemorySessionStore {
   calls: StoreCalls = { create: 0, get: 0, touch: 0, delete: 0 };
+  /** The id of every `touch`, in call order; `resetCalls` leaves it alone. */
+  readonly touched: string[] = [];
   /** Thrown by the next `touch`, then cleared. */
   failNextTouch: Error | undefined;
   /** While set, every `touch` waits for it before answering. */
@@ -43,6 +45,7 @@ export class InstrumentedStore extends MemorySessionStore {
 
   override async touch(id: string, options: TouchOptions): Promise<SessionLookup> {
     this.calls.touch++;
+    this.touched.push(id);
     if (this.holdTouches) await this.holdTouches;
     const failure = this.failNextTouch;
     if (failure) {

@@ -12,11 +12,17 @@ import { Cluster, type ClusterOptions } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import { KeyLayout } from "../../src/keys.js";
+import { makeDueSoon, OffsetClock } from "../support/clock.js";
 
 /** Redis expires keys on its own schedule; these bounds are generous, a passing run is quick. */
 const EXPIRY_WAIT = { timeout: 20_000, interval: 50 } as const;
 const SIGNAL_WAIT = { timeout: 10_000, interval: 20 } as const;
 const DEFAULT_BUCKETS = 16;
+/**
+ * The ttl of sessions that must not expire while a test sets them up; `makeDueSoon` then gives
+ * them a deadline shortly ahead, in real time.
+ */
+const HOUR = 3_600_000;
 
 const server = await startRedisCluster({ masters: 3 });
 /** For the tests' own reads (SCAN, KEYSLOT, CLUSTER SLOTS); stores get clients of their own. */
@@ -192,7 +198,8 @@ describe("RedisSessionStore on Redis Cluster", () => {
     const { prefix, masterOfBucket } = await prefixOnEveryMaster();
     // One startup node: the store must find the other masters through the client's topology.
     const store = openStore(prefix, connect(server.nodes.slice(0, 1)));
-    const sessions = manage(store, { ttl: 1_000 });
+    const clock = new OffsetClock();
+    const sessions = manage(store, { ttl: HOUR, clock });
     const handled: string[] = [];
     sessions.setExpirationHandler((id) => {
       handled.push(id);
@@ -203,6 +210,7 @@ describe("RedisSessionStore on Redis Cluster", () => {
     const ids = [...byMaster.values()].flat();
 
     for (const id of ids) await sessions.register(id);
+    await makeDueSoon(sessions, clock, ids);
 
     // No sweep runs anywhere: only an expired-key event from each master can claim these.
     await expect.poll(() => [...new Set(handled)].sort(), EXPIRY_WAIT).toEqual([...ids].sort());
@@ -253,7 +261,8 @@ describe("RedisSessionStore on Redis Cluster", () => {
   it("subscribes again on a master whose subscriber connection dropped, with no topology change", async () => {
     const { prefix, masterOfBucket } = await prefixOnEveryMaster();
     const store = openStore(prefix);
-    const sessions = manage(store, { ttl: 1_000 });
+    const clock = new OffsetClock();
+    const sessions = manage(store, { ttl: HOUR, clock });
     const handled: string[] = [];
     sessions.setExpirationHandler((id) => {
       handled.push(id);
@@ -283,6 +292,7 @@ describe("RedisSessionStore on Redis Cluster", () => {
       .toBe(1);
     const ids = [...idsPerMaster(prefix, masterOfBucket, 2).values()].flat();
     for (const id of ids) await sessions.register(id);
+    await makeDueSoon(sessions, clock, ids);
 
     // No sweep runs: only expired-key events, on the new connections, can claim these.
     await expect.poll(() => [...handled].sort(), EXPIRY_WAIT).toEqual([...ids].sort());

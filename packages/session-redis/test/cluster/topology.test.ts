@@ -10,6 +10,7 @@ import { Cluster, Redis } from "ioredis";
 import { afterAll, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import { KeyLayout } from "../../src/keys.js";
+import { makeDueSoon, OffsetClock } from "../support/clock.js";
 
 /** Gossip and Redis key expiry take their time; a passing run is quick. */
 const CLUSTER_WAIT = { timeout: 20_000, interval: 50 } as const;
@@ -141,10 +142,13 @@ it("subscribes to a master that joins after start-up, hears its expiries, and le
   const source = direct[server.nodes.findIndex(({ port }) => port === sourcePort)] as Redis;
   const client = new Cluster([...server.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
   const store = new RedisSessionStore({ client, prefix, logger: silentSendLog });
+  // An hour's ttl, so that none of them expires while the test counts them; due soon after.
+  const clock = new OffsetClock();
   const sessions = new SessionManager({
     store,
     enabled: false,
-    ttl: 1_000,
+    ttl: 3_600_000,
+    clock,
     logger: silentSendLog,
   });
   const handled: string[] = [];
@@ -171,6 +175,7 @@ it("subscribes to a master that joins after start-up, hears its expiries, and le
 
     for (const id of ids) await sessions.register(id);
     expect(await joined.cluster("COUNTKEYSINSLOT", slot)).toBe(ids.length + 1);
+    await makeDueSoon(sessions, clock, ids);
 
     // No sweep runs: only an expired-key event from the new master can claim these.
     await expect.poll(() => [...handled].sort(), CLUSTER_WAIT).toEqual([...ids].sort());

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
 import type { LogEntry, RelayMember } from "@mcp-sessions/session-core";
 import { spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import type { Redis } from "ioredis";
@@ -11,7 +10,6 @@ import { baselineResources, beyond } from "../support/resources.js";
 import { spawnWithAdmin } from "../support/spawned.js";
 
 const COMMAND_TIMEOUT_MS = 500;
-const OUTAGE_MS = 3_000;
 /** ioredis backs off between reconnects; the bound is generous, a passing run is quick. */
 const RECOVERY_WAIT = { timeout: 30_000, interval: 100 } as const;
 
@@ -65,6 +63,16 @@ async function sendUntilHeard(
   return { attempt };
 }
 
+/** What a relay logs each time a member's subscribe attempt fails and is scheduled again. */
+const RETRYING = /^Relay member could not subscribe; retrying in/;
+
+/** How many of `logs` since the `since`-th say that a member's subscribe will be retried. */
+function subscribeRetries(logs: readonly LogEntry[], since = 0): number {
+  return logs
+    .slice(since)
+    .filter((entry) => RETRYING.test(String((entry.data as { message?: unknown }).message))).length;
+}
+
 async function killConnectionsNamed(admin: Redis, name: string): Promise<number> {
   const list = (await admin.client("LIST")) as string;
   const ids = list
@@ -110,6 +118,7 @@ describe("relay faults", () => {
     await b.member.hold(session.id, "stream-1");
 
     await server.kill();
+    const joinedAt = logs.length;
     const late = joinRecording(second);
     let lateReady = false;
     late.member.ready.then(() => {
@@ -126,8 +135,9 @@ describe("relay faults", () => {
     expect(calls.map((call) => call.status === "rejected" && call.code)).toEqual(
       calls.map(() => "STORE_UNAVAILABLE"),
     );
-    // Let the outage last; the late member keeps trying and never rejects.
-    await delay(OUTAGE_MS);
+    // The outage lasts until the late member has failed to subscribe twice: it keeps trying,
+    // and its ready never rejects.
+    await expect.poll(() => subscribeRetries(logs, joinedAt), RECOVERY_WAIT).toBeGreaterThan(1);
     expect(lateReady).toBe(false);
     await server.restart();
 
@@ -151,9 +161,7 @@ describe("relay faults", () => {
     expect(logs).toContainEqual(
       expect.objectContaining({
         level: "warning",
-        data: expect.objectContaining({
-          message: expect.stringMatching(/^Relay member could not subscribe; retrying in/),
-        }),
+        data: expect.objectContaining({ message: expect.stringMatching(RETRYING) }),
       }),
     );
     expect(rejections.reasons).toEqual([]);
@@ -165,10 +173,10 @@ describe("relay faults", () => {
     cleanups.push(() => server.stop());
     const baseline = await baselineResources();
     await server.kill();
-    const { store } = open(server.url, `t-${randomUUID()}`);
+    const { store, logs } = open(server.url, `t-${randomUUID()}`);
     const waiting: RecordingMember = joinRecording(store);
-    // Long enough for at least one subscribe attempt to time out and be retried.
-    await delay(2 * COMMAND_TIMEOUT_MS);
+    // A subscribe attempt timed out, and its retry is armed.
+    await expect.poll(() => subscribeRetries(logs), RECOVERY_WAIT).toBeGreaterThan(0);
 
     await store.close();
 

@@ -11,6 +11,8 @@ import {
 } from "../support/fleet.js";
 
 const WAIT = { timeout: 30_000, interval: 50 } as const;
+/** How often the storm checks whether a subscriber is back to be killed. */
+const POLL_MS = 5;
 
 let server: SpawnedRedis;
 let admin: Redis;
@@ -49,17 +51,23 @@ describe("subscriber connections killed while sessions expire", () => {
       expect(await subscriberCounts(channel)).toEqual([3, 3]);
 
       // Kill every pub/sub connection over and over while the sessions expire: expired-key
-      // events and the other instances' announcements are lost while they reconnect.
+      // events and the other instances' announcements are lost while they reconnect. Each
+      // round waits for a subscription to be back, so every kill cuts live subscribers, at the
+      // pace the machine reconnects them.
       const kills: { at: number; killed: number }[] = [];
       storm = (async () => {
         while (storming) {
           const killed = Number(await admin.call("CLIENT", "KILL", "TYPE", "pubsub"));
           kills.push({ at: Date.now(), killed });
-          await delay(25);
+          while (storming && (await subscriberCounts(channel)).every((count) => count === 0)) {
+            await delay(POLL_MS);
+          }
         }
       })();
+      const killedSince = (round: number) =>
+        kills.slice(round).reduce((sum, kill) => sum + kill.killed, 0);
 
-      // Ten batches 100 ms apart, so that expiries spread over a second of the storm.
+      // Ten batches a kill apart, so that expiries spread over ten rounds of the storm.
       const created: SessionRecord[] = [];
       for (let batch = 0; batch < 10; batch++) {
         created.push(
@@ -69,7 +77,8 @@ describe("subscriber connections killed while sessions expire", () => {
             ),
           )),
         );
-        await delay(100);
+        const round = kills.length;
+        await expect.poll(() => killedSince(round), WAIT).toBeGreaterThan(0);
       }
       const ids = created.map((session) => session.id);
       const deadlines = created.map((session) => session.expiresAt);

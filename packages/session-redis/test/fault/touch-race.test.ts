@@ -2,9 +2,11 @@ import { type SessionRecord, SYSTEM_CLOCK } from "@mcp-sessions/session-core";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { makeDueSoon, OffsetClock } from "../support/clock.js";
 import { Fleet, notExactlyOnce, sessionKeysUnder, unclaimedCount } from "../support/fleet.js";
 
 const WAIT = { timeout: 20_000, interval: 20 } as const;
+const HOUR = 3_600_000;
 
 let server: SpawnedRedis;
 let admin: Redis;
@@ -75,10 +77,18 @@ describe("a touch racing expiry on another instance", () => {
   it("revives only sessions touched before their deadline; a later touch finds nothing and writes nothing", async () => {
     const shared = fleet();
     // Sweeps every 20 ms on both instances, and claims on expired-key events, race the touches.
-    const options = { manager: { ttl: 300, cleanupInterval: 20 } } as const;
-    const [a, b] = await Promise.all([shared.add(options), shared.add(options)]);
+    // A touch that wins gives 300 ms more. The sessions are made under an hour's ttl, then all
+    // made due shortly ahead, so that however long making them took, the touches come on time.
+    const clock = new OffsetClock();
+    const [a, b] = await Promise.all([
+      shared.add({ manager: { ttl: HOUR, cleanupInterval: 20, clock } }),
+      shared.add({ manager: { ttl: 300, cleanupInterval: 20 } }),
+    ]);
     if (!a || !b) throw new Error("two instances expected");
-    const created = await Promise.all(Array.from({ length: 200 }, () => a.sessions.create()));
+    const ids = (await Promise.all(Array.from({ length: 200 }, () => a.sessions.create()))).map(
+      (session) => session.id,
+    );
+    const created = await makeDueSoon(a.sessions, clock, ids);
 
     // One touch per session, from the other instance, between 20 ms before and 20 ms after.
     const touches = await touchAround(
@@ -105,7 +115,6 @@ describe("a touch racing expiry on another instance", () => {
     expect(await presentKeys(shared.prefix, notRevived)).toEqual([]);
 
     // Revived or not, every session expires in the end, with its handler run once.
-    const ids = created.map((session) => session.id);
     await expect.poll(() => unclaimedCount(admin, shared.prefix), WAIT).toBe(0);
     // A claimer runs the handler once the claim's reply reaches it, which can be after Redis
     // answered the count above.

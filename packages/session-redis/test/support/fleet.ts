@@ -38,6 +38,8 @@ export interface FleetInstanceOptions {
    * `"store"`: the store gets `url` and makes, and closes, its own connections.
    */
   readonly connection?: "own" | "store";
+  /** The server this instance reaches, when not the fleet's: a fault test's line past its proxy. */
+  readonly url?: string;
   readonly store?: Omit<RedisSessionStoreOptions, "client" | "url" | "prefix" | "logger">;
   readonly manager?: Omit<SessionManagerOptions, "store" | "logger">;
 }
@@ -60,7 +62,7 @@ export class Fleet {
   }
 
   #open(options: FleetInstanceOptions): FleetInstance {
-    const { url } = this;
+    const url = options.url ?? this.url;
     const logs: LogEntry[] = [];
     const logger = (entry: LogEntry): void => {
       logs.push(entry);

@@ -1,6 +1,12 @@
 import { expect } from "vitest";
 
 /**
+ * How long sockets of earlier work may take to close: ioredis waits up to its 2 s
+ * `disconnectTimeout` for a server, and a loaded machine adds to that. A passing run is quick.
+ */
+const SETTLE_WAIT = { timeout: 15_000, interval: 50 } as const;
+
+/**
  * What keeps this process busy that an ioredis connection would hold: sockets, connects in
  * progress, and ref'd timers (a client waiting to reconnect holds only a timer). Names as
  * `process.getActiveResourcesInfo()` gives them (`TCPSocketWrap`, `ConnectWrap`, `Timeout`).
@@ -36,7 +42,7 @@ export async function baselineResources(): Promise<Map<string, number>> {
     .poll(() => {
       baseline = connectionResources();
       return [...baseline.keys()].filter((name) => name !== "Timeout");
-    })
+    }, SETTLE_WAIT)
     .toEqual([]);
   return baseline;
 }

@@ -13,7 +13,7 @@ import {
 } from "./fixtures.js";
 
 /** How long the real-clock test waits for a backend's own expiry (Redis key expiry is lazy). */
-const REAL_EXPIRY_WAIT = { timeout: 10 * SECOND, interval: 50 } as const;
+const REAL_EXPIRY_WAIT = { timeout: 20 * SECOND, interval: 50 } as const;
 
 /** `sweep` claims each due session exactly once and leaves everything else alone. */
 export function describeExpiry({ openStore }: ContractContext): void {

@@ -21,7 +21,7 @@ export const HOUR = 60 * MINUTE;
  * How `expect.poll` waits for a signal. Delivery may be asynchronous (Redis pub/sub), so the
  * bound is generous; a passing run returns as soon as the signal is there.
  */
-export const SIGNAL_WAIT = { timeout: 5 * SECOND, interval: 20 } as const;
+export const SIGNAL_WAIT = { timeout: 10 * SECOND, interval: 20 } as const;
 
 /** A session id no other test uses, so tests never see each other's data. */
 export function uniqueId(label = "session"): string {

@@ -110,6 +110,14 @@ export async function launchRedisServer(config: LaunchRedisServerConfig): Promis
       serially(async () => {
         if (current !== undefined) await terminate(current, "SIGKILL");
       }),
+    freeze: () =>
+      serially(async () => {
+        if (isRunning(current)) current.child.kill("SIGSTOP");
+      }),
+    thaw: () =>
+      serially(async () => {
+        if (isRunning(current)) current.child.kill("SIGCONT");
+      }),
     restart: () =>
       serially(async () => {
         if (stopped) {
@@ -233,11 +241,18 @@ async function startRedisProcess(
   return { ok: true, process: { child, exited } };
 }
 
+function isRunning(redis: RedisProcess | undefined): redis is RedisProcess {
+  const child = redis?.child;
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
 async function terminate(redis: RedisProcess, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
   const { child, exited } = redis;
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  if (!isRunning(redis) || child.pid === undefined) return;
   // Waiting for the exit must hold the event loop open, or a script awaiting stop() would end.
   child.ref();
+  // A frozen process acts on no signal but SIGKILL until it runs again.
+  child.kill("SIGCONT");
   child.kill(signal);
   const escalation =
     signal === "SIGTERM" ? setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS) : undefined;

@@ -48,9 +48,18 @@ export interface SpawnedRedis {
   /** SIGKILL, as a crash would, and waits for the exit. Does nothing when not running. */
   kill(): Promise<void>;
   /**
+   * SIGSTOP, as a stalled server or a long GC pause of the host would be: connections stay open
+   * and nothing answers. Commands sent meanwhile stay queued in their sockets and run on `thaw`.
+   * Does nothing when not running. `stop`, `kill` and `restart` thaw it first.
+   */
+  freeze(): Promise<void>;
+  /** SIGCONT after `freeze`: the server runs what was queued, then answers again. */
+  thaw(): Promise<void>;
+  /**
    * Starts the server again on the same port with the same arguments and resolves once it
-   * answers PING. A running server is first stopped with SIGTERM. Data is not kept: the server
-   * saves nothing, so it comes back empty, and `CONFIG SET` changes are gone too.
+   * answers PING. A running server is first stopped with SIGTERM. By default data is not kept:
+   * the server saves nothing, so it comes back empty (`args` with `--appendonly yes` keep it,
+   * in the same directory), and `CONFIG SET` changes are gone either way.
    * @throws Error after `stop()`, or when the server does not answer PING within 10 s.
    */
   restart(): Promise<void>;

@@ -1,0 +1,68 @@
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ExampleServer, loadConfig, startExampleServer } from "../src/index.js";
+import { connectClient, labellingFetch } from "./support/mcp-client.js";
+import { postHead, rawConnection } from "./support/raw-http.js";
+import { deferred, within } from "./support/waiting.js";
+
+/** `REQUEST_TIMEOUT_MS` of the server under test. */
+const TIMEOUT_MS = 2_000;
+/**
+ * How long a stalled request may stay open: the timeout, then up to a second until Node's next
+ * check (the server checks every second), and a loaded machine's margin.
+ */
+const CUT_BOUND_MS = TIMEOUT_MS + 10_000;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function start(env: Record<string, string>): Promise<ExampleServer> {
+  const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", ...env }));
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe("REQUEST_TIMEOUT_MS", () => {
+  it("answers 408 to a request stalled mid-body or mid-headers, and leaves SSE streams open", async () => {
+    const server = await start({ REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) });
+    const notified = deferred<unknown>();
+    const fetch = labellingFetch();
+    const { client } = await connectClient(server.url, {
+      fetch,
+      prepare: (client) =>
+        client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+          notified.resolve(notification.params.data);
+        }),
+    });
+    cleanups.push(() => client.close());
+    const streams = () => fetch.sent.filter((sent) => sent.label === "stream");
+    await expect.poll(() => streams()[0]?.status).toBe(200);
+
+    const body = await rawConnection(server.port);
+    cleanups.push(async () => body.destroy());
+    body.write(`${postHead(server.port, 1_000)}{"jsonrpc":`);
+    const headers = await rawConnection(server.port);
+    cleanups.push(async () => headers.destroy());
+    headers.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n`);
+    for (const [what, stalled] of [
+      ["stalled body", body],
+      ["stalled headers", headers],
+    ] as const) {
+      const reply = await within(stalled.closed, CUT_BOUND_MS, `408 to the ${what}`);
+      expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    }
+
+    // The GET stream opened before either request, so it has been open longer than the timeout:
+    // it still delivers, and the client never had to open another.
+    await client.callTool({
+      name: "notify_later",
+      arguments: { message: "Still streaming", delayMs: 0 },
+    });
+    expect(await notified.promise).toBe("Still streaming");
+    expect(streams()).toHaveLength(1);
+    expect(streams()[0]?.body).toContain("Still streaming");
+  });
+});

@@ -1,0 +1,52 @@
+import { type LogEntry, SessionManager } from "@mcp-sessions/session-core";
+import { afterEach, expect, it } from "vitest";
+import { MemorySessionStore } from "../src/index.js";
+
+const open: SessionManager[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((manager) => manager.close()));
+});
+
+function setup() {
+  let now = 1_700_000_000_000;
+  const logs: LogEntry[] = [];
+  const store = new MemorySessionStore();
+  const manager = new SessionManager({
+    store,
+    ttl: 1_000,
+    enabled: false,
+    clock: { now: () => now },
+    logger: (entry) => void logs.push(entry),
+  });
+  open.push(manager);
+  const events: string[] = [];
+  manager.on("destroyed", ({ id }) => void events.push(`destroyed ${id}`));
+  manager.on("expired", ({ id }) => void events.push(`expired ${id}`));
+  manager.on("ended", ({ id, reason }) => void events.push(`ended ${id} ${reason}`));
+  const handled: string[] = [];
+  manager.setExpirationHandler((id) => void handled.push(id));
+  return { manager, store, logs, events, handled, advance: (ms: number) => (now += ms) };
+}
+
+it("removes a session no client got, with ended but no destroyed, and never its handler", async () => {
+  const h = setup();
+  const session = await h.manager.create({ plan: "pro" });
+  await h.manager.discard(session);
+  expect(await h.manager.get(session.id)).toBeUndefined();
+  expect(await h.manager.getActiveSessionCount()).toBe(0);
+  h.advance(2_000);
+  expect(await h.manager.sweepNow()).toBe(0);
+  expect(h.handled).toEqual([]);
+  expect(h.events).toEqual([`ended ${session.id} destroyed`]);
+  expect(h.logs).toEqual([]);
+});
+
+it("leaves a newer session under the same id alone", async () => {
+  const h = setup();
+  const first = await h.manager.register("reused-id");
+  await h.manager.cleanup(first.id);
+  h.advance(1);
+  const second = await h.manager.register("reused-id", { plan: "new" });
+  await h.manager.discard(first);
+  expect(await h.manager.get("reused-id")).toEqual(second);
+});
