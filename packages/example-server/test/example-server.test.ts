@@ -14,10 +14,9 @@ import {
   type ClientCapabilities,
   ElicitRequestSchema,
   type ElicitResult,
-  LoggingMessageNotificationSchema,
   type Progress,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   buildMcpServer,
   createJsonLineLogger,
@@ -26,27 +25,22 @@ import {
   loadConfig,
   startExampleServer,
 } from "../src/index.js";
-import { ANSWERING, connectClient, labellingFetch } from "./support/mcp-client.js";
+import {
+  ANSWERING,
+  connectClient,
+  connectForNotifications,
+  labellingFetch,
+  streamsOf,
+} from "./support/mcp-client.js";
 import { initializeRequest } from "./support/mcp-http.js";
 import { type HttpReply, httpPost } from "./support/raw-http.js";
-import { deferred } from "./support/waiting.js";
+import { useExampleServer } from "./support/use-example-server.js";
+import { deferred, EVENT_BOUND_MS } from "./support/waiting.js";
 
 /** Every tool the example serves, sorted. */
 const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];
 
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  // Last opened, first closed: clients before the servers they talk to.
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-/** The example server on a free loopback port with the memory store, whatever the environment. */
-async function start(env: Record<string, string> = {}): Promise<ExampleServer> {
-  const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", ...env }));
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, start } = useExampleServer();
 
 async function connect(server: ExampleServer, capabilities: ClientCapabilities = {}) {
   const client = new Client({ name: "example-server-test", version: "1.0.0" }, { capabilities });
@@ -212,29 +206,15 @@ describe("startExampleServer", () => {
 
   it("notify_later returns at once and then sends a log notification on the GET stream", async () => {
     const server = await start();
-    const notified = deferred<unknown>();
-    const fetch = labellingFetch();
-    const { client } = await connectClient(server.url, {
-      fetch,
-      prepare: (client) =>
-        client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-          notified.resolve(notification.params);
-        }),
-    });
+    const { client, fetch, notified } = await connectForNotifications(server.url);
     cleanups.push(() => client.close());
-    // The server holds the GET stream once its headers are out; before, nothing could reach it.
-    await expect.poll(() => fetch.sent.find((sent) => sent.label === "stream")?.status).toBe(200);
     const result = await client.callTool({
       name: "notify_later",
       arguments: { message: "Later", delayMs: 0 },
     });
     expect(result.content).toEqual([{ type: "text", text: "Will notify in 0 ms." }]);
-    expect(await notified.promise).toEqual({
-      level: "info",
-      logger: "notify_later",
-      data: "Later",
-    });
-    expect(fetch.sent.find((sent) => sent.label === "stream")?.body).toContain('"data":"Later"');
+    expect(await notified).toEqual({ level: "info", logger: "notify_later", data: "Later" });
+    expect(streamsOf(fetch)[0]?.body).toContain('"data":"Later"');
   });
 
   it("resumes a cut stream with Last-Event-ID when RESUMABLE=1", async () => {
@@ -397,7 +377,7 @@ describe("buildMcpServer", () => {
     cancel.abort("No longer needed");
     await expect(call).rejects.toThrow("No longer needed");
     await expect
-      .poll(() => cancelled())
+      .poll(() => cancelled(), { timeout: EVENT_BOUND_MS })
       .toEqual([
         expect.objectContaining({
           level: "info",

@@ -28,21 +28,24 @@ import {
   post,
   responseTo,
 } from "./support/mcp-http.js";
-import { deferred, within } from "./support/waiting.js";
+import { deferred, EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 // `node dist/main.js` processes share one private redis-server, as a fleet behind a load
 // balancer does. The main fleet (A, B, C) has a long TTL, so nothing expires while a test runs
-// and an open stream's keep-alive touch (every TTL/3 = 20 s) cannot be what ends a session there;
+// and an open stream's keep-alive touch (every TTL/3 = 200 s) cannot be what ends a session there;
 // most tests reach A and B through one round-robin proxy, the three-instance test all three
-// through another. The expiry fleet has a 3 s TTL and serves only the expiry test; the resumable
-// fleet runs with RESUMABLE=1.
-const TTL_MS = 60_000;
-const EXPIRY_TTL_MS = 3_000;
+// through another. The expiry fleet has a short TTL, measured for this machine, and serves only
+// the expiry test; the resumable fleet runs with RESUMABLE=1.
+const TTL_MS = 600_000;
 const CLEANUP_INTERVAL_MS = 500;
 /** How long a fleet-wide signal (`ended` over Redis pub/sub) may take, far below any keep-alive. */
-const SIGNAL_BOUND_MS = 5_000;
-/** How long an idle session may take to expire everywhere: its TTL plus sweeps, generously. */
-const EXPIRY_BOUND_MS = EXPIRY_TTL_MS + 12_000;
+const SIGNAL_BOUND_MS = EVENT_BOUND_MS;
+/** The expiry fleet's TTL is at least this, however fast the machine. */
+const EXPIRY_TTL_FLOOR_MS = 3_000;
+/** The expiry fleet's TTL is this many times what the expiry test's setup took on the main fleet. */
+const EXPIRY_TTL_MARGIN = 20;
+/** The expiry test's timeout: its TTL grows with the machine's slowness. */
+const EXPIRY_TEST_TIMEOUT_MS = 180_000;
 /** Every tool the example serves, sorted. */
 const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];
 /** Log levels below `warning`. */
@@ -60,15 +63,13 @@ beforeAll(async () => {
   const spawned = await spawnRedisServer();
   redis = spawned;
   const common = { redisUrl: spawned.url, cleanupIntervalMs: CLEANUP_INTERVAL_MS };
-  const [main, expiry, resumable] = await Promise.allSettled([
+  const [main, resumable] = await Promise.allSettled([
     startFleet({ ...common, ttlMs: TTL_MS, size: 3 }),
-    startFleet({ ...common, ttlMs: EXPIRY_TTL_MS }),
     startFleet({ ...common, ttlMs: TTL_MS, env: { RESUMABLE: "1" } }),
   ]);
   if (main.status === "fulfilled") fleet = main.value;
-  if (expiry.status === "fulfilled") expiryFleet = expiry.value;
   if (resumable.status === "fulfilled") resumableFleet = resumable.value;
-  for (const started of [main, expiry, resumable]) {
+  for (const started of [main, resumable]) {
     if (started.status === "rejected") throw started.reason;
   }
   proxy = await startProxy(mainFleet().instances.slice(0, 2));
@@ -112,6 +113,11 @@ afterEach(async () => {
   }
   expect(warnings).toEqual([]);
 });
+
+function theRedis(): SpawnedRedis {
+  if (redis === undefined) throw new Error("redis-server did not start");
+  return redis;
+}
 
 function mainFleet(): Fleet {
   if (fleet === undefined) throw new Error("The main fleet did not start");
@@ -175,6 +181,18 @@ function endedCount(instance: ExampleServerProcess, reason: "expired" | "destroy
     ).length;
 }
 
+/**
+ * The expiry test's setup on `fleet`: a session initialized on A and adopted by B (its last
+ * touch), then each instance's health. Returns the session id and what each step answered.
+ */
+async function sessionOnAAndB(fleet: Fleet) {
+  const { a, b } = fleet;
+  const sessionId = await initializeSession(a.url);
+  const onB = await post(b.url, addRequest(1, 1, 2), { sessionId });
+  const healths = [await health(a.url), await health(b.url)];
+  return { sessionId, onB, healths };
+}
+
 async function expectBothHealthy(): Promise<void> {
   const { a, b } = mainFleet();
   for (const instance of [a, b]) {
@@ -209,31 +227,25 @@ describe("two example-server processes on one Redis", () => {
     const sum = await client.callTool({ name: "add", arguments: { a: 20, b: 22 } });
     expect(sum.structuredContent).toEqual({ sum: 42 });
 
-    // Progress travels on the POST's own SSE response, through the proxy, as it is written: the
-    // first step arrives while the instance is still counting (its response not yet ended).
+    // Progress travels on the POST's own SSE response, through the proxy. (That it passes as it
+    // is written, not once the response ends, the cancellation test shows: there the call cannot
+    // end before its progress has arrived.)
     const progress: Progress[] = [];
-    const upstreamEndedAtProgress: boolean[] = [];
     const countdownRequest = lb.requests.length;
     const countdown = await client.callTool(
       { name: "countdown", arguments: { from: 5 } },
       undefined,
-      {
-        onprogress: (update) => {
-          progress.push(update);
-          upstreamEndedAtProgress.push(lb.requests[countdownRequest]?.ended ?? true);
-        },
-      },
+      { onprogress: (update) => progress.push(update) },
     );
     expect(countdown.content).toEqual([{ type: "text", text: "Counted down from 5: liftoff!" }]);
     expect(progress).toEqual(
       [4, 3, 2, 1, 0].map((left, step) => ({ progress: step + 1, total: 5, message: `${left}` })),
     );
-    expect(upstreamEndedAtProgress[0]).toBe(false);
-    expect(lb.requests[countdownRequest]).toMatchObject({
-      method: "POST",
-      status: 200,
-      ended: true,
-    });
+    expect(lb.requests[countdownRequest]).toMatchObject({ method: "POST", status: 200 });
+    // The result may reach the client before the proxy has seen the instance's response end.
+    await expect
+      .poll(() => lb.requests[countdownRequest]?.ended, { timeout: SIGNAL_BOUND_MS })
+      .toBe(true);
 
     const info = await client.readResource({ uri: "info://server" });
     expect(info.contents).toEqual([
@@ -342,42 +354,59 @@ describe("two example-server processes on one Redis", () => {
     await within(other.ended, SIGNAL_BOUND_MS, "the other stream on A ending");
   });
 
-  it("expire an idle session on both instances, each hearing that it ended", async () => {
-    if (expiryFleet === undefined) throw new Error("The expiry fleet did not start");
-    const { a, b } = expiryFleet;
-    const sessionId = await initializeSession(a.url);
-    // B adopts it: now both instances hold a transport for it.
-    expect((await post(b.url, addRequest(1, 1, 2), { sessionId })).status).toBe(200);
-    for (const instance of [a, b]) {
-      expect((await health(instance.url)).body, instance.name).toMatchObject({
-        activeSessions: 1,
+  it(
+    "expire an idle session on both instances, each hearing that it ended",
+    async () => {
+      // The setup below must be done before the session expires, however slow the machine: so
+      // the TTL comes from timing the same requests on the main fleet, whose instances are as
+      // fresh, here and now.
+      const started = performance.now();
+      const rehearsal = await sessionOnAAndB(mainFleet());
+      const setupMs = performance.now() - started;
+      expect((await deleteSession(mainFleet().a.url, rehearsal.sessionId)).status).toBe(200);
+      const ttlMs = Math.max(EXPIRY_TTL_FLOOR_MS, Math.ceil(EXPIRY_TTL_MARGIN * setupMs));
+      expiryFleet = await startFleet({
+        redisUrl: theRedis().url,
+        ttlMs,
+        cleanupIntervalMs: CLEANUP_INTERVAL_MS,
       });
-    }
-    const expiredBefore = [endedCount(a, "expired"), endedCount(b, "expired")];
+      const { a, b } = expiryFleet;
+      const { sessionId, onB, healths } = await sessionOnAAndB(expiryFleet);
+      // B adopted it: now both instances hold a transport for it.
+      expect(onB.status).toBe(200);
+      for (const [index, instance] of [a, b].entries()) {
+        expect(healths[index]?.body, instance.name).toMatchObject({ activeSessions: 1 });
+      }
+      const expiredBefore = [endedCount(a, "expired"), endedCount(b, "expired")];
 
-    // Idle from here on: nothing below touches the session until both count it gone.
-    for (const instance of [a, b]) {
+      // Idle from here on: nothing below touches the session until both count it gone. Its last
+      // touch was on B above, so it expires within `ttlMs` from now, the handler runs within a
+      // cleanup interval of that, and `ended` crosses the fleet within a signal's bound.
+      const expiryBoundMs = ttlMs + CLEANUP_INTERVAL_MS + SIGNAL_BOUND_MS;
+      for (const instance of [a, b]) {
+        await expect
+          .poll(async () => (await health(instance.url)).body, {
+            timeout: expiryBoundMs,
+            interval: 200,
+          })
+          .toEqual({ status: "ok", store: "redis", activeSessions: 0 });
+      }
+      // Each instance heard `ended` for it, which closes its local transport and server.
       await expect
-        .poll(async () => (await health(instance.url)).body, {
-          timeout: EXPIRY_BOUND_MS,
-          interval: 200,
+        .poll(() => [endedCount(a, "expired"), endedCount(b, "expired")], {
+          timeout: expiryBoundMs,
+          interval: 100,
         })
-        .toEqual({ status: "ok", store: "redis", activeSessions: 0 });
-    }
-    // Each instance heard `ended` for it, which closes its local transport and server.
-    await expect
-      .poll(() => [endedCount(a, "expired"), endedCount(b, "expired")], {
-        timeout: EXPIRY_BOUND_MS,
-        interval: 100,
-      })
-      .toEqual(expiredBefore.map((count) => count + 1));
+        .toEqual(expiredBefore.map((count) => count + 1));
 
-    for (const instance of [a, b]) {
-      const reply = await post(instance.url, addRequest(2, 1, 2), { sessionId });
-      expect(reply.status, instance.name).toBe(404);
-      expect(errorCodeOf(reply), instance.name).toBe(-32001);
-    }
-  });
+      for (const instance of [a, b]) {
+        const reply = await post(instance.url, addRequest(2, 1, 2), { sessionId });
+        expect(reply.status, instance.name).toBe(404);
+        expect(errorCodeOf(reply), instance.name).toBe(-32001);
+      }
+    },
+    EXPIRY_TEST_TIMEOUT_MS,
+  );
 
   it("refuse bad requests through the proxy with 4xx, and both keep serving", async () => {
     const lb = theProxy();
@@ -526,16 +555,21 @@ describe("fleet messaging between example-server processes", () => {
     const before = new Map(instances.map((instance) => [instance, cancellations(instance).length]));
 
     const cancel = new AbortController();
-    const waiting = deferred();
+    const waiting = deferred<boolean | undefined>();
     const call = client.callTool({ name: "wait_for_cancel" }, undefined, {
       signal: cancel.signal,
-      onprogress: () => waiting.resolve(),
+      // Whether the proxy had seen the call's response end when its progress arrived.
+      onprogress: () => waiting.resolve(labelled(lb.requests, sessionId, "tools/call")[0]?.ended),
     });
     const settled = call.then(
       () => "resolved",
       () => "rejected",
     );
-    await within(waiting.promise, SIGNAL_BOUND_MS, "wait_for_cancel reporting that it waits");
+    // The call runs until it is cancelled, so its progress passed the proxy while the response
+    // was open: the proxy streams SSE as it is written.
+    expect(
+      await within(waiting.promise, SIGNAL_BOUND_MS, "wait_for_cancel reporting that it waits"),
+    ).toBe(false);
     cancel.abort("The user changed their mind");
     expect(await settled).toBe("rejected");
 

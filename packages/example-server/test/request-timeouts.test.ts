@@ -1,9 +1,8 @@
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterEach, describe, expect, it } from "vitest";
-import { type ExampleServer, loadConfig, startExampleServer } from "../src/index.js";
-import { connectClient, labellingFetch } from "./support/mcp-client.js";
+import { describe, expect, it } from "vitest";
+import { connectForNotifications, streamsOf } from "./support/mcp-client.js";
 import { postHead, rawConnection } from "./support/raw-http.js";
-import { deferred, within } from "./support/waiting.js";
+import { useExampleServer } from "./support/use-example-server.js";
+import { EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 /** `REQUEST_TIMEOUT_MS` of the server under test. */
 const TIMEOUT_MS = 2_000;
@@ -11,35 +10,15 @@ const TIMEOUT_MS = 2_000;
  * How long a stalled request may stay open: the timeout, then up to a second until Node's next
  * check (the server checks every second), and a loaded machine's margin.
  */
-const CUT_BOUND_MS = TIMEOUT_MS + 10_000;
+const CUT_BOUND_MS = TIMEOUT_MS + 1_000 + EVENT_BOUND_MS;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function start(env: Record<string, string>): Promise<ExampleServer> {
-  const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", ...env }));
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, start } = useExampleServer();
 
 describe("REQUEST_TIMEOUT_MS", () => {
   it("answers 408 to a request stalled mid-body or mid-headers, and leaves SSE streams open", async () => {
     const server = await start({ REQUEST_TIMEOUT_MS: String(TIMEOUT_MS) });
-    const notified = deferred<unknown>();
-    const fetch = labellingFetch();
-    const { client } = await connectClient(server.url, {
-      fetch,
-      prepare: (client) =>
-        client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-          notified.resolve(notification.params.data);
-        }),
-    });
+    const { client, fetch, notified } = await connectForNotifications(server.url);
     cleanups.push(() => client.close());
-    const streams = () => fetch.sent.filter((sent) => sent.label === "stream");
-    await expect.poll(() => streams()[0]?.status).toBe(200);
 
     const body = await rawConnection(server.port);
     cleanups.push(async () => body.destroy());
@@ -61,8 +40,8 @@ describe("REQUEST_TIMEOUT_MS", () => {
       name: "notify_later",
       arguments: { message: "Still streaming", delayMs: 0 },
     });
-    expect(await notified.promise).toBe("Still streaming");
-    expect(streams()).toHaveLength(1);
-    expect(streams()[0]?.body).toContain("Still streaming");
+    expect((await notified).data).toBe("Still streaming");
+    expect(streamsOf(fetch)).toHaveLength(1);
+    expect(streamsOf(fetch)[0]?.body).toContain("Still streaming");
   });
 });

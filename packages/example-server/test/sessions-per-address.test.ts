@@ -7,15 +7,12 @@ import {
 } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   addressKey,
   buildMcpServer,
   createRequestListener,
-  type ExampleServer,
-  loadConfig,
   SessionsPerAddress,
-  startExampleServer,
 } from "../src/index.js";
 import { deleteSession, health, initializeRequest } from "./support/mcp-http.js";
 import {
@@ -25,18 +22,9 @@ import {
   postHead,
   rawConnection,
 } from "./support/raw-http.js";
+import { useExampleServer } from "./support/use-example-server.js";
 
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function start(env: Record<string, string> = {}): Promise<ExampleServer> {
-  const server = await startExampleServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", ...env }));
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, start } = useExampleServer();
 
 /** An `initialize` from `localAddress` (every 127.x address reaches loopback). */
 function initializeFrom(url: string, localAddress = "127.0.0.1"): Promise<HttpReply> {

@@ -87,7 +87,7 @@ export class Discards {
         level: "warning",
         logger: this.#options.loggerName,
         data: {
-          message: `${left} sessions whose create failed may still exist in the store; they expire at their deadline`,
+          message: `Could not remove ${left} session${left === 1 ? "" : "s"} whose create failed; each expires at its deadline`,
         },
       });
     }

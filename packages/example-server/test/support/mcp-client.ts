@@ -8,8 +8,11 @@ import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  type LoggingMessageNotification,
+  LoggingMessageNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
+import { deferred, EVENT_BOUND_MS } from "./waiting.js";
 
 /** The query parameter that carries a request's label. */
 const LABEL = "rpc";
@@ -35,9 +38,9 @@ export interface LabellingFetch extends FetchLike {
 
 export interface LabellingFetchOptions {
   /**
-   * Cuts the response to the first request with this label once `afterMessages` SSE messages
-   * came through, as a dropped connection would: the SDK client then resumes with
-   * `Last-Event-ID`.
+   * Cuts the response to the first request with this label right after its `afterMessages`-th
+   * SSE message, as a dropped connection would: the SDK client then resumes with
+   * `Last-Event-ID`. The client gets exactly that many, however many arrived at once.
    */
   readonly cut?: { readonly label: string; readonly afterMessages: number };
 }
@@ -119,7 +122,7 @@ export async function connectClient(
 }
 
 /** How long the GET stream may take to open after `initialize`. */
-const STREAM_BOUND_MS = 5_000;
+const STREAM_BOUND_MS = EVENT_BOUND_MS;
 
 /**
  * The SDK client through `lb`, once its GET stream is open there. From then on the client sends
@@ -139,6 +142,34 @@ export async function connectWithStream(
   return connected;
 }
 
+export interface NotifiedClient extends ConnectedClient {
+  /** The first log notification (`notifications/message`) the client gets: its params. */
+  readonly notified: Promise<LoggingMessageNotification["params"]>;
+}
+
+/**
+ * The SDK client on `url`, once its GET stream is open there: before, nothing the server sends
+ * outside a request, such as `notify_later`'s notification, could reach it.
+ */
+export async function connectForNotifications(url: string): Promise<NotifiedClient> {
+  const notified = deferred<LoggingMessageNotification["params"]>();
+  const connected = await connectClient(url, {
+    prepare: (client) =>
+      client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+        notified.resolve(notification.params);
+      }),
+  });
+  await expect
+    .poll(() => streamsOf(connected.fetch)[0]?.status, { timeout: STREAM_BOUND_MS })
+    .toBe(200);
+  return { ...connected, notified: notified.promise };
+}
+
+/** The client's GET streams (not resumptions), oldest first. */
+export function streamsOf(fetch: LabellingFetch): SentRequest[] {
+  return fetch.sent.filter((sent) => sent.label === "stream");
+}
+
 function labelFor(method: string, body: unknown, lastEventId: string | undefined): string {
   if (method === "GET") return lastEventId === undefined ? "stream" : "resume";
   if (method !== "POST") return method.toLowerCase();
@@ -148,7 +179,10 @@ function labelFor(method: string, body: unknown, lastEventId: string | undefined
   return message.method ?? "response";
 }
 
-/** Passes `body` through, keeping its text in `record`, and errors it after `cutAfter` messages. */
+/**
+ * Passes `body` through, keeping its text in `record`, and errors it right after the
+ * `cutAfter`-th message: a chunk holding that message's end is passed on only up to there.
+ */
 function recorded(
   body: ReadableStream<Uint8Array>,
   record: SentRequest,
@@ -156,10 +190,12 @@ function recorded(
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  let cut = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // SSE messages so far; the SDK's priming event has an empty `data:` and is not one.
-      if (cutAfter !== undefined && record.body.split("data: {").length - 1 >= cutAfter) {
+      // Erroring the stream drops what is queued, so the cut waits until the client has read
+      // the last chunk before it: this pull.
+      if (cut) {
         await reader.cancel();
         controller.error(new Error("connection cut by the test"));
         return;
@@ -169,11 +205,36 @@ function recorded(
         controller.close();
         return;
       }
-      record.body += decoder.decode(value, { stream: true });
-      controller.enqueue(value);
+      const text = decoder.decode(value, { stream: true });
+      const cutAt = cutAfter === undefined ? undefined : endOfMessage(record.body + text, cutAfter);
+      if (cutAt === undefined) {
+        record.body += text;
+        controller.enqueue(value);
+        return;
+      }
+      const kept = text.slice(0, cutAt - record.body.length);
+      record.body += kept;
+      controller.enqueue(new TextEncoder().encode(kept));
+      cut = true;
     },
     cancel: (reason) => reader.cancel(reason),
   });
+}
+
+/**
+ * Where the `count`-th SSE message of `text` ends, after the blank line that closes it;
+ * `undefined` while `text` holds fewer. The SDK's priming event has an empty `data:` and is no
+ * message.
+ */
+function endOfMessage(text: string, count: number): number | undefined {
+  let end = 0;
+  for (let seen = 0; seen < count; seen++) {
+    const start = text.indexOf("data: {", end);
+    const blank = start === -1 ? -1 : text.indexOf("\n\n", start);
+    if (blank === -1) return undefined;
+    end = blank + 2;
+  }
+  return end;
 }
 
 /** What {@link answerServerRequests} answers to an elicitation: confirmed. */

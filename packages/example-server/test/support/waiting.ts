@@ -1,3 +1,10 @@
+/**
+ * How long a test waits for something that takes milliseconds on an idle machine (a stream
+ * opening, a log line, a message across the fleet) before it fails: generous for a busy CI
+ * machine, and well inside every test's timeout. A bound on a wait, never a sleep.
+ */
+export const EVENT_BOUND_MS = 15_000;
+
 /** `promise`, or a rejection naming `what` once `ms` passed: a bound on a wait, never a sleep. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -88,3 +88,20 @@ it("runs no handler for a discarded session whose key Redis had already expired"
   expect(instance.handled).toEqual([]);
   expect(await instance.sessions.getActiveSessionCount()).toBe(0);
 });
+
+it("stops retrying on close while Redis is still frozen, and says what may be left", async () => {
+  const { server } = await spawnWithAdmin((cleanup) => cleanups.push(cleanup));
+  const fleet = new Fleet(server.url);
+  cleanups.push(() => fleet.close());
+  const instance = await fleet.add({
+    store: { commandTimeoutMs: COMMAND_TIMEOUT_MS },
+    manager: { enabled: false },
+  });
+
+  await server.freeze();
+  expect(await createOutcomes(instance.sessions, 1)).toEqual(["STORE_UNAVAILABLE"]);
+  await instance.sessions.close();
+  expect(instance.logs.map(({ data }) => data.message)).toContain(
+    "Could not remove 1 session whose create failed; each expires at its deadline",
+  );
+});
