@@ -1,11 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  defaultSendLog,
-  SessionManager,
-  type SessionStore,
-  unrefTimeout,
-} from "@mcp-sessions/session-core";
+import { defaultSendLog, SessionManager, unrefTimeout } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
@@ -58,6 +53,7 @@ export async function startConformanceServer(
   }
   const mcp = createMcpSessionHandler({
     sessions,
+    relay: store.relay,
     createServer: buildFixtureServer,
     // Every SSE event goes to the store's per-session log, so a stream cut short (as the
     // `test_reconnection` tool does) resumes with Last-Event-ID on any instance.
@@ -105,7 +101,7 @@ export async function startConformanceServer(
 
 async function openStore(
   config: ConformanceServerConfig,
-): Promise<{ store: SessionStore; kind: StoreKind }> {
+): Promise<{ store: MemorySessionStore | RedisSessionStore; kind: StoreKind }> {
   if (config.redisUrl === undefined) return { store: new MemorySessionStore(), kind: "memory" };
   const store = new RedisSessionStore({ url: config.redisUrl, prefix: config.redisPrefix });
   try {

@@ -1,12 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  log,
-  type SendLog,
-  SessionManager,
-  type SessionStore,
-  unrefTimeout,
-} from "@mcp-sessions/session-core";
+import { log, type SendLog, SessionManager, unrefTimeout } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
@@ -75,6 +69,7 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const mcp = createMcpSessionHandler({
     sessions,
+    relay: store.relay,
     createServer: () => buildMcpServer({ logger }),
     resumable: config.resumable,
     logger,
@@ -147,7 +142,7 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
 async function openStore(
   config: ExampleServerConfig,
   logger: SendLog,
-): Promise<{ store: SessionStore; kind: StoreKind }> {
+): Promise<{ store: MemorySessionStore | RedisSessionStore; kind: StoreKind }> {
   if (config.redisUrl === undefined) {
     return { store: new MemorySessionStore({ logger }), kind: "memory" };
   }

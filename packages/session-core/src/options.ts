@@ -104,6 +104,13 @@ export function resolveOptions(input: SessionManagerOptions): ResolvedSessionMan
       "Expected `store` to be a SessionStore, such as `new MemorySessionStore()`",
     );
   }
+  if (typeof options.store.shared !== "boolean") {
+    throw optionError(
+      "store.shared",
+      "a boolean (do other processes see its sessions?)",
+      options.store.shared,
+    );
+  }
   assertPositiveInteger("ttl", options.ttl);
   assertPositiveInteger("maxLifetime", options.maxLifetime);
   if (

@@ -15,7 +15,6 @@ import {
 } from "./options.js";
 import type { EndReason, SessionMetadata, SessionRecord } from "./session.js";
 import { assertValidSessionId } from "./session-id.js";
-import type { SessionRelay } from "./session-relay.js";
 import type { CreateOutcome, SessionLookup } from "./session-store.js";
 import { SweepSchedule } from "./sweep-schedule.js";
 import { TypedEvents } from "./typed-events.js";
@@ -110,9 +109,9 @@ export class SessionManager {
     return this.#options.cleanupInterval;
   }
 
-  /** The store's relay: how instances sharing the store reach each other for a session. */
-  get relay(): SessionRelay {
-    return this.#options.store.relay;
+  /** Whether other processes see this manager's sessions (`SessionStore.shared`). */
+  get shared(): boolean {
+    return this.#options.store.shared;
   }
 
   /**

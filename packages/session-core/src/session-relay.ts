@@ -1,6 +1,6 @@
 /**
- * A JSON-RPC message as it crosses the relay: a plain JSON object. The relay never looks inside
- * and never changes it; a store that leaves the process serialises it with `JSON.stringify`.
+ * A message as it crosses the relay: a plain JSON object. The relay never looks inside and never
+ * changes it; a relay that leaves the process serialises it with `JSON.stringify`.
  */
 export type RelayMessage = Readonly<Record<string, unknown>>;
 
@@ -82,12 +82,19 @@ export interface RelayMember {
 }
 
 /**
- * Carries MCP traffic between the instances that serve one session: a client's reply to the
- * instance whose request waits for it, a notification to the instance that holds the client's
- * stream, and a log of each session's events for `Last-Event-ID` resumption. A session's log and
- * stream holds live as long as the session and go when it ends.
+ * Carries messages between the instances that serve the same sessions: to one member by its id,
+ * to every other member, or to whichever member holds one of a session's streams, with an
+ * optional per-session log of stream events to replay from a position. A session's log and
+ * stream holds live as long as the session and go when it ends, so a relay is made together with
+ * the store whose sessions it serves; `describeSessionRelay` in `@mcp-sessions/session-testing`
+ * checks it. Every operation is one round trip to the backend, with no polling.
  */
 export interface SessionRelay {
+  /**
+   * Whether members in other processes are reached: `true` for a relay over a shared backend,
+   * `false` for one in this process.
+   */
+  readonly shared: boolean;
   /** Joins the fleet as a new member; `listener` receives what is addressed to it. */
   join(listener: RelayListener): RelayMember;
 }

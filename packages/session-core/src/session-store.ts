@@ -1,5 +1,4 @@
 import type { EndReason, SessionRecord } from "./session.js";
-import type { SessionRelay } from "./session-relay.js";
 
 /** What `SessionStore.create` did. `"full"` only when `maxSessions` was given and reached. */
 export type CreateOutcome = "created" | "exists" | "full";
@@ -63,17 +62,19 @@ export interface SessionStoreListener {
 }
 
 /**
- * The contract every store implements; `@mcp-sessions/session-testing` checks it.
+ * The contract every store implements; `describeSessionStore` in `@mcp-sessions/session-testing`
+ * checks it. It holds keyed, expiring, owner-bound records and nothing else: a SQL or DynamoDB
+ * table can keep it. Messaging between instances is a separate contract, `SessionRelay`.
  *
  * Every method is async and safe under concurrent calls. A backend failure rejects with
  * `StoreUnavailableError`; it never reads as a missing session.
  */
 export interface SessionStore {
   /**
-   * Carries MCP messages between the instances sharing this store, and keeps each session's
-   * event log. A session's log and stream holds end with the session.
+   * Whether other processes see this store's records: `true` for a shared backend (Redis, SQL),
+   * `false` for this process's memory. A fleet on a shared store needs a shared relay as well.
    */
-  readonly relay: SessionRelay;
+  readonly shared: boolean;
   /** Inserts `record` unless its id exists (live or not yet swept). Never overwrites. */
   create(record: SessionRecord, options?: CreateOptions): Promise<CreateOutcome>;
   /** Reads a live session without changing it. */

@@ -27,11 +27,7 @@ function stubStore(): SessionStore {
     sweep: unused,
     subscribe: () => () => {},
     close: unused,
-    relay: {
-      join: () => {
-        throw new Error("not used in option tests");
-      },
-    },
+    shared: false,
   };
 }
 
@@ -200,6 +196,15 @@ describe("resolveOptions", () => {
         data: { message: "get refused: the session belongs to another owner" },
       },
     ]);
+  });
+
+  it("rejects a store that does not say whether it is shared", () => {
+    const { shared: _shared, ...store } = stubStore();
+    const error = thrownBy(() => resolveOptions({ store } as unknown as SessionManagerOptions));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe(
+      "Expected `store.shared` to be a boolean (do other processes see its sessions?), got `undefined` (undefined)",
+    );
   });
 
   it("names both accepted shapes when `logger` is neither", () => {

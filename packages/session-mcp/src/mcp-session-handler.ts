@@ -8,6 +8,7 @@ import {
   type SessionRecord,
   unrefTimeout,
 } from "@mcp-sessions/session-core";
+import { MemoryRelay } from "@mcp-sessions/session-memory";
 import { Fleet } from "./fleet.js";
 import { initializeParamsOf } from "./initialize-params.js";
 import { errorResponse, type Refusal } from "./json-rpc-errors.js";
@@ -55,8 +56,17 @@ export interface McpSessionHandler {
  */
 export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpSessionHandler {
   const resolved = resolveOptions(options);
+  // A store only this process sees needs no shared relay: this process's own serves, and a
+  // session's log goes when the session's transport here does.
+  const inProcessRelay =
+    resolved.relay === undefined
+      ? new MemoryRelay({
+          isLive: (id) => local.obtainIfLive(id) !== undefined,
+          logger: resolved.logger,
+        })
+      : undefined;
   const fleet = new Fleet({
-    relay: resolved.sessions.relay,
+    relay: resolved.relay ?? (inProcessRelay as MemoryRelay),
     resumable: resolved.resumable,
     keepAliveMs: resolved.transport.keepAliveMs,
     logger: resolved.logger,
@@ -64,7 +74,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     onRouted: (id, message) => local.deliver(id, message),
   });
   const local = new LocalSessions({ ...resolved, fleet });
-  const context: Context = { options: resolved, local, fleet };
+  const context: Context = { options: resolved, local, fleet, inProcessRelay };
   const inFlight = new Set<Promise<void>>();
   const stopListening = resolved.sessions.on("ended", ({ id }) => releaseSession(context, id));
   const reconciler = new LocalReconciler({
@@ -90,6 +100,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
         await reconciler.close();
         await context.local.closeAll();
         await fleet.close();
+        inProcessRelay?.clear();
         await Promise.allSettled(inFlight);
         if (resolved.ownsSessions) await resolved.sessions.close();
       })();
@@ -103,6 +114,8 @@ interface Context {
   readonly options: ResolvedMcpSessionHandlerOptions;
   readonly local: LocalSessions;
   readonly fleet: Fleet;
+  /** The handler's own relay, for a store no other process sees. */
+  readonly inProcessRelay: MemoryRelay | undefined;
 }
 
 async function serve(
@@ -292,6 +305,7 @@ async function route(
 
 /** Releases what this instance holds for a session that ended: its transport and streams. */
 async function releaseSession(context: Context, id: string): Promise<void> {
+  context.inProcessRelay?.forget(id);
   context.fleet.closeSession(id);
   await context.local.close(id);
 }

@@ -4,6 +4,7 @@ import {
   type Logger,
   type SendLog,
   SessionManager,
+  type SessionRelay,
   toSendLog,
 } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
@@ -15,6 +16,16 @@ export interface McpSessionHandlerOptions {
    * @default a `SessionManager` on a `MemorySessionStore`, closed by `close()`
    */
   sessions?: SessionManager;
+  /**
+   * Carries what crosses instances (a client's reply to the instance whose request waits for it,
+   * a cancellation, a notification for a GET stream held elsewhere) and keeps each session's
+   * event log for `resumable`. Pass the relay made with the store, `store.relay` of a
+   * `RedisSessionStore` or `MemorySessionStore`. A shared store (`SessionStore.shared`) needs a
+   * shared relay: a non-sticky fleet cannot route without one, so the handler refuses to start.
+   * @default the store's own relay when the handler makes the sessions; for `sessions` on a store
+   *   that is not shared, an in-process relay
+   */
+  relay?: SessionRelay;
   /**
    * Builds a fresh `McpServer` (or low-level `Server`) for one session, on whichever instance
    * serves it. It must not be shared between sessions: each server is connected to one transport.
@@ -53,6 +64,8 @@ export interface ResolvedMcpSessionHandlerOptions {
   readonly sessions: SessionManager;
   /** True when the handler made `sessions` and so closes it. */
   readonly ownsSessions: boolean;
+  /** Absent: no relay was given for a store that is not shared; the handler makes its own. */
+  readonly relay: SessionRelay | undefined;
   readonly createServer: ServerFactory;
   readonly authenticate: McpSessionHandlerOptions["authenticate"];
   readonly transport: TransportOptions;
@@ -81,9 +94,16 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
   if (given !== undefined && typeof (given as Partial<SessionManager>).touch !== "function") {
     throw new TypeError("Expected `sessions` to be a SessionManager");
   }
-  if (given !== undefined && typeof given.relay?.join !== "function") {
+  const { relay } = input;
+  if (
+    relay !== undefined &&
+    (typeof relay?.join !== "function" || typeof relay.shared !== "boolean")
+  ) {
+    throw optionError("relay", "a SessionRelay, such as `store.relay`", relay);
+  }
+  if (given?.shared && relay?.shared !== true) {
     throw new TypeError(
-      "Expected the store of `sessions` to have a `relay` (see SessionStore in @mcp-sessions/session-core)",
+      `The store of \`sessions\` is shared with other processes, so the fleet needs a shared relay to route replies and stream events between instances; ${relay === undefined ? "pass" : "`relay` is in-process: pass"} \`relay: store.relay\` (RedisSessionStore), or another shared SessionRelay`,
     );
   }
   if (typeof createServer !== "function")
@@ -103,12 +123,13 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
   const sendLog = toSendLog(logger);
   // Made last: a manager starts its sweep timer, which a later throw would leave running.
   const ownsSessions = given === undefined;
+  const store = ownsSessions ? new MemorySessionStore({ logger: sendLog }) : undefined;
   const sessions =
-    given ??
-    new SessionManager({ store: new MemorySessionStore({ logger: sendLog }), logger: sendLog });
+    given ?? new SessionManager({ store: store as MemorySessionStore, logger: sendLog });
   return Object.freeze({
     sessions,
     ownsSessions,
+    relay: relay ?? store?.relay,
     createServer,
     authenticate,
     transport,

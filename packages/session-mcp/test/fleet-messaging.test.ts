@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { type SessionStore, silentSendLog } from "@mcp-sessions/session-core";
+import { silentSendLog } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
 import {
@@ -32,7 +32,7 @@ import { initializeRaw, postRequest, readUntil } from "./support/http.js";
 /** Where the fleet's sessions and relay live; every instance shares it. */
 interface Backend {
   readonly name: string;
-  start(): Promise<{ store: SessionStore; close(): Promise<void> }>;
+  start(): Promise<{ store: MemorySessionStore | RedisSessionStore; close(): Promise<void> }>;
 }
 
 let redis: Promise<RedisTestServer> | undefined;

@@ -44,6 +44,7 @@ it(`keeps nothing of ${REFUSED} initializes refused while Redis was frozen`, asy
   await store.ready();
   const handler = createMcpSessionHandler({
     sessions,
+    relay: store.relay,
     createServer: () => buildTestServer(),
     logger: silentSendLog,
   });

@@ -1,4 +1,5 @@
 import {
+  defaultSendLog,
   describeError,
   type HoldOptions,
   log,
@@ -29,17 +30,28 @@ interface SessionLog {
 export interface MemoryRelayOptions {
   /** True while the session exists: nothing is logged or held for a session that is gone. */
   readonly isLive: (sessionId: string) => boolean;
-  /** Events kept per session; the oldest go first. */
-  readonly maxEventsPerSession: number;
-  readonly logger: SendLog;
+  /**
+   * Events kept per session; the oldest go first.
+   * @default 1_000
+   */
+  readonly maxEventsPerSession?: number;
+  /** @default warnings and errors as JSON lines on stderr */
+  readonly logger?: SendLog;
 }
 
+/** Events a session's log keeps by default. */
+export const DEFAULT_MAX_EVENTS_PER_SESSION = 1_000;
+
 /**
- * The relay of the members of one process: handlers sharing a `MemorySessionStore`. Deliveries
+ * The relay of the members of one process that serve a `MemorySessionStore`'s sessions. Deliveries
  * go through the microtask queue, in order, never inside the caller's stack.
  */
 export class MemoryRelay implements SessionRelay {
-  readonly #options: MemoryRelayOptions;
+  /** Its members are in this process only. */
+  readonly shared = false;
+  readonly #isLive: (sessionId: string) => boolean;
+  readonly #maxEventsPerSession: number;
+  readonly #logger: SendLog;
   readonly #members = new Map<string, RelayListener>();
   readonly #logs = new Map<string, SessionLog>();
   /** Positions count up across the store, so a position never names two events. */
@@ -47,7 +59,9 @@ export class MemoryRelay implements SessionRelay {
   #lastMember = 0;
 
   constructor(options: MemoryRelayOptions) {
-    this.#options = options;
+    this.#isLive = options.isLive;
+    this.#maxEventsPerSession = options.maxEventsPerSession ?? DEFAULT_MAX_EVENTS_PER_SESSION;
+    this.#logger = options.logger ?? defaultSendLog;
   }
 
   join(listener: RelayListener): RelayMember {
@@ -103,7 +117,7 @@ export class MemoryRelay implements SessionRelay {
     if (options.store) {
       position = String(++this.#lastPosition);
       sessionLog.events.push({ position, streamId, message });
-      const excess = sessionLog.events.length - this.#options.maxEventsPerSession;
+      const excess = sessionLog.events.length - this.#maxEventsPerSession;
       if (excess > 0) sessionLog.events.splice(0, excess);
     }
     const holder = sessionLog.holders.get(streamId);
@@ -132,7 +146,7 @@ export class MemoryRelay implements SessionRelay {
   }
 
   #logOf(sessionId: string): SessionLog | undefined {
-    if (!this.#options.isLive(sessionId)) return undefined;
+    if (!this.#isLive(sessionId)) return undefined;
     let sessionLog = this.#logs.get(sessionId);
     if (sessionLog === undefined) {
       sessionLog = { events: [], holders: new Map() };
@@ -146,7 +160,7 @@ export class MemoryRelay implements SessionRelay {
       try {
         call();
       } catch (error) {
-        log(this.#options.logger, {
+        log(this.#logger, {
           level: "error",
           logger: LOGGER,
           data: { message: "Relay listener threw", error: describeError(error) },

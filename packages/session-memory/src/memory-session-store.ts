@@ -20,7 +20,7 @@ import {
   toSendLog,
 } from "@mcp-sessions/session-core";
 import { type DueNode, DueQueue } from "./due-queue.js";
-import { MemoryRelay } from "./memory-relay.js";
+import { DEFAULT_MAX_EVENTS_PER_SESSION, MemoryRelay } from "./memory-relay.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -45,7 +45,6 @@ interface Entry {
 const LOGGER = "session-memory/store";
 /** Below this many nodes, stale ones cost too little to be worth a rebuild. */
 const COMPACT_MIN_NODES = 1024;
-const DEFAULT_MAX_EVENTS_PER_SESSION = 1_000;
 const MISSING: SessionLookup = Object.freeze({ status: "missing" });
 const FOREIGN: SessionLookup = Object.freeze({ status: "foreign" });
 
@@ -65,7 +64,12 @@ export class MemorySessionStore implements SessionStore {
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #sendLog: SendLog;
   #closed = false;
-  /** Relays between the handlers of this process that share the store. */
+  /** Its sessions live in this process only. */
+  readonly shared = false;
+  /**
+   * Relays between the members of this process that serve the store's sessions: pass it next to
+   * the store (session-mcp's `relay` option). Each session's log and holds end with the session.
+   */
   readonly relay: MemoryRelay;
 
   /** @throws TypeError when `logger` or `maxEventsPerSession` is invalid */

@@ -36,9 +36,7 @@ class HeldSweepStore implements SessionStore {
     return { reached: reachedPromise, release };
   }
 
-  get relay() {
-    return this.inner.relay;
-  }
+  readonly shared = false;
   async sweep(now: number): Promise<SweepResult> {
     const result = await this.inner.sweep(now);
     const hold = this.#hold;

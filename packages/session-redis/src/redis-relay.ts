@@ -62,6 +62,8 @@ interface Membership {
  * is one round trip.
  */
 export class RedisRelay implements SessionRelay {
+  /** Members in every process on this Redis and prefix reach each other. */
+  readonly shared = true;
   readonly #options: RedisRelayOptions;
   readonly #addressing: MemberAddressing;
   readonly #scripts: RelayScripts;

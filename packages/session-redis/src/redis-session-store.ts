@@ -113,10 +113,15 @@ export class RedisSessionStore implements SessionStore {
     this.#ready = this.#startEvents();
   }
 
+  /** Every instance on this Redis and prefix sees the same sessions. */
+  readonly shared = true;
+
   /**
-   * Carries MCP messages between the instances sharing this Redis and prefix, and keeps each
-   * session's event log. Members of one store share one subscriber connection. Every member
-   * operation is one round trip; an outage rejects with `StoreUnavailableError`.
+   * Carries messages between the instances sharing this Redis and prefix, and keeps each
+   * session's event log, which ends with the session inside the store's own scripts: pass it
+   * next to the store (session-mcp's `relay` option). Members of one store share one subscriber
+   * connection. Every member operation is one round trip; an outage rejects with
+   * `StoreUnavailableError`.
    */
   get relay(): SessionRelay {
     return this.#relay;

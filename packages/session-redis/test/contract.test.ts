@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { silentSendLog } from "@mcp-sessions/session-core";
-import { describeSessionStore } from "@mcp-sessions/session-testing";
+import { describeSessionRelay, describeSessionStore } from "@mcp-sessions/session-testing";
 import { startRedis } from "@mcp-sessions/session-testing/redis";
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
@@ -17,3 +17,11 @@ describeSessionStore(
   "redis",
   () => new RedisSessionStore({ client, prefix: `test-${randomUUID()}`, logger: silentSendLog }),
 );
+describeSessionRelay("redis", () => {
+  const store = new RedisSessionStore({
+    client,
+    prefix: `test-${randomUUID()}`,
+    logger: silentSendLog,
+  });
+  return { store, relay: store.relay };
+});

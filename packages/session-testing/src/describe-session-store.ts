@@ -9,7 +9,6 @@ import { describeIds } from "./contract/ids.js";
 import { describeList } from "./contract/list.js";
 import { describeLookup } from "./contract/lookup.js";
 import { describeOwner } from "./contract/owner.js";
-import { describeRelay } from "./contract/relay.js";
 import { describeSubscription } from "./contract/subscription.js";
 
 /**
@@ -23,7 +22,9 @@ const TEST_TIMEOUT_MS = 30_000;
 
 /**
  * Declares the `SessionStore` contract suite for vitest: every store, ours and third parties',
- * runs it unchanged, with no opt-outs. Call it at the top level of a test file.
+ * runs it unchanged, with no opt-outs. It asks for sessions only, so a SQL or DynamoDB table can
+ * pass it; messaging between instances is `describeSessionRelay`'s. Call it at the top level of a
+ * test file.
  *
  * The suite calls `factory` inside each test and closes every store it made after the test, so
  * the factory must not close stores itself. Time is passed to the store as `now`; apart from one
@@ -67,7 +68,6 @@ export function describeSessionStore(name: string, factory: SessionStoreFactory)
     describeExpiry(context);
     describeConcurrency(context);
     describeSubscription(context);
-    describeRelay(context);
     describeClose(context);
   });
 }

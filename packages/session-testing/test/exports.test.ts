@@ -5,8 +5,8 @@ import * as api from "../src/index.js";
 import * as serverProcess from "../src/process/index.js";
 import * as redis from "../src/redis/index.js";
 
-it("exports describeSessionStore and nothing else at runtime", () => {
-  expect(Object.keys(api)).toEqual(["describeSessionStore"]);
+it("exports the two contract suites and nothing else at runtime", () => {
+  expect(Object.keys(api).sort()).toEqual(["describeSessionRelay", "describeSessionStore"]);
 });
 
 it("exports the Redis provisioning from ./redis, and nothing else at runtime", () => {

@@ -34,6 +34,8 @@ export class ReferenceSessionStore implements SessionStore {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #listeners = new Set<SessionStoreListener>();
   #closed = false;
+  readonly shared = false;
+  /** Not part of the store contract: the relay whose logs end with this store's sessions. */
   readonly relay = new ReferenceRelay((id) => this.#sessions.has(id));
 
   async create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -171,6 +173,7 @@ interface LoggedEvent {
  * would. It never trims: a contract test of trimming would need a store option.
  */
 class ReferenceRelay implements SessionRelay {
+  readonly shared = false;
   readonly #isLive: (sessionId: string) => boolean;
   readonly #listeners = new Map<string, RelayListener>();
   #log: LoggedEvent[] = [];

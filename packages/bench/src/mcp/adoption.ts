@@ -137,10 +137,11 @@ export const mcpAdoption: BenchmarkGroup = {
       try {
         const instances: Instance[] = [];
         for (let i = 0; i < 2; i++) {
-          const { manager } = await redis.manager(redis.connect(), { enabled: true });
+          const { manager, store } = await redis.manager(redis.connect(), { enabled: true });
           const built = { count: 0 };
           const handler: McpSessionHandler = createMcpSessionHandler({
             sessions: manager,
+            relay: store.relay,
             createServer: () => {
               built.count++;
               return buildAddServer();

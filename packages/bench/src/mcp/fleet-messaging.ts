@@ -15,7 +15,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
-import { SessionManager } from "@mcp-sessions/session-core";
+import { SessionManager, type SessionRelay } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler, type McpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -234,9 +234,10 @@ export const mcpFleetMessaging: BenchmarkGroup = {
   run: () =>
     withRedis(async (redis) => {
       const closers: (() => Promise<void>)[] = [];
-      const serve = async (sessions: SessionManager): Promise<URL> => {
+      const serve = async (sessions: SessionManager, relay: SessionRelay): Promise<URL> => {
         const handler: McpSessionHandler = createMcpSessionHandler({
           sessions,
+          relay,
           createServer: buildConfirmServer,
         });
         closers.push(() => handler.close());
@@ -246,16 +247,17 @@ export const mcpFleetMessaging: BenchmarkGroup = {
       };
       try {
         // Manager defaults (sweeper on, 30-minute TTL), as a server would run.
-        const memory = new SessionManager({ store: new MemorySessionStore() });
+        const memoryStore = new MemorySessionStore();
+        const memory = new SessionManager({ store: memoryStore });
         closers.push(() => memory.close());
-        const memoryUrl = await serve(memory);
+        const memoryUrl = await serve(memory, memoryStore.relay);
         // withRedis closes these managers and clients after the handlers are closed.
         const single = await redis.manager(redis.connect(), { enabled: true });
-        const singleUrl = await serve(single.manager);
+        const singleUrl = await serve(single.manager, single.store.relay);
         const fleetUrls: URL[] = [];
         for (let i = 0; i < 2; i++) {
-          const { manager } = await redis.manager(redis.connect(), { enabled: true });
-          fleetUrls.push(await serve(manager));
+          const { manager, store } = await redis.manager(redis.connect(), { enabled: true });
+          fleetUrls.push(await serve(manager, store.relay));
         }
 
         const open = async (setup: Setup, urls: readonly URL[]) => {

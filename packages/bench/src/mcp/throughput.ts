@@ -159,10 +159,15 @@ export const mcpThroughput: BenchmarkGroup = {
       };
       try {
         // Manager defaults on both ours (sweeper on, 30-minute TTL), as a server would run.
-        const memory = new SessionManager({ store: new MemorySessionStore() });
+        const memoryStore = new MemorySessionStore();
+        const memory = new SessionManager({ store: memoryStore });
         closers.push(() => memory.close());
         const ours = await serve(
-          createMcpSessionHandler({ sessions: memory, createServer: buildAddServer }),
+          createMcpSessionHandler({
+            sessions: memory,
+            relay: memoryStore.relay,
+            createServer: buildAddServer,
+          }),
         );
 
         // withRedis closes these managers and clients after the handlers are closed. The
@@ -170,10 +175,15 @@ export const mcpThroughput: BenchmarkGroup = {
         const startFleet = async (resumable: boolean, prefix: string) => {
           const instances = [];
           for (let i = 0; i < 2; i++) {
-            const { manager } = await redis.manager(redis.connect(), { enabled: true }, { prefix });
+            const { manager, store } = await redis.manager(
+              redis.connect(),
+              { enabled: true },
+              { prefix },
+            );
             const http = await serve(
               createMcpSessionHandler({
                 sessions: manager,
+                relay: store.relay,
                 createServer: buildAddServer,
                 resumable,
               }),

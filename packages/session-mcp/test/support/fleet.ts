@@ -2,6 +2,7 @@ import {
   SessionManager,
   type SessionManagerOptions,
   type SessionRecord,
+  type SessionRelay,
   type SessionStore,
   silentSendLog,
 } from "@mcp-sessions/session-core";
@@ -41,8 +42,8 @@ export interface FleetOptions {
   readonly manager?: Omit<SessionManagerOptions, "store">;
   /** Handler options of every instance; a function gets every instance's URL first. */
   readonly handler?: HandlerOptions | ((urls: readonly URL[]) => HandlerOptions);
-  /** The one store every instance shares. @default a new MemorySessionStore */
-  readonly store?: SessionStore;
+  /** The one store every instance shares, with the relay made for it. @default a new MemorySessionStore */
+  readonly store?: SessionStore & { readonly relay: SessionRelay };
   /**
    * Runs at the start of every `createServer` call, before the server is built: throw to make
    * the call fail, or await to hold it.
@@ -106,6 +107,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       logger: silentSendLog,
       ...handlerOptions,
       sessions,
+      relay: store.relay,
       createServer,
     });
     handlers.set(name, handler);

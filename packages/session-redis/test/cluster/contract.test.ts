@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { silentSendLog } from "@mcp-sessions/session-core";
-import { describeSessionStore } from "@mcp-sessions/session-testing";
+import { describeSessionRelay, describeSessionStore } from "@mcp-sessions/session-testing";
 import { startRedisCluster } from "@mcp-sessions/session-testing/redis";
 import { Cluster } from "ioredis";
 import { afterAll } from "vitest";
@@ -22,3 +22,11 @@ describeSessionStore(
       logger: silentSendLog,
     }),
 );
+describeSessionRelay("redis cluster", () => {
+  const store = new RedisSessionStore({
+    client: cluster,
+    prefix: `test-${randomUUID()}`,
+    logger: silentSendLog,
+  });
+  return { store, relay: store.relay };
+});

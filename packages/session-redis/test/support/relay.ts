@@ -3,7 +3,7 @@ import type {
   RelayMember,
   RelayMessage,
   SessionRecord,
-  SessionStore,
+  SessionRelay,
   StreamEvent,
 } from "@mcp-sessions/session-core";
 
@@ -18,8 +18,8 @@ export interface RecordingMember {
   }[];
 }
 
-/** Joins `store`'s relay with a listener that records what the member hears. */
-export function joinRecording(store: SessionStore): RecordingMember {
+/** Joins `store.relay` with a listener that records what the member hears. */
+export function joinRecording(store: { readonly relay: SessionRelay }): RecordingMember {
   const recording = {
     messages: [] as RecordingMember["messages"],
     events: [] as RecordingMember["events"],

@@ -12,6 +12,11 @@ import {
 /** Create is insert-if-absent, and `maxSessions` counts live sessions only. */
 export function describeCreate({ openStore }: ContractContext): void {
   describe("create", () => {
+    it("says whether other processes see its sessions", async () => {
+      const store = await openStore();
+      expect(typeof store.shared).toBe("boolean");
+    });
+
     it("returns created for a new id and stores the record as given", async () => {
       const store = await openStore();
       const session = record({ owner: "user-1", metadata: { plan: "pro" } });

@@ -2,18 +2,23 @@ import { randomUUID } from "node:crypto";
 import type {
   RelayMember,
   RelayMessage,
+  SessionRelay,
   SessionStore,
   StreamEvent,
 } from "@mcp-sessions/session-core";
 import { describe, expect, it } from "vitest";
-import {
-  type ContractContext,
-  createAll,
-  HOUR,
-  record,
-  SIGNAL_WAIT,
-  uniqueId,
-} from "./fixtures.js";
+import { createAll, HOUR, record, SIGNAL_WAIT, uniqueId } from "./fixtures.js";
+
+/** A relay and the store whose sessions it serves, as `describeSessionRelay`'s factory makes them. */
+export interface SessionRelayPair {
+  readonly store: SessionStore;
+  readonly relay: SessionRelay;
+}
+
+export interface RelayContractContext {
+  /** Makes a fresh pair for this test; the suite closes its store afterwards. */
+  readonly openPair: () => Promise<SessionRelayPair>;
+}
 
 /** What one member heard, in arrival order. */
 interface Heard {
@@ -30,19 +35,19 @@ interface RecordingMember {
   readonly heard: Heard;
 }
 
-/** Joins `count` members of `store`'s relay, each recording what it hears, once all are ready. */
 /** `count` of `T`, as a tuple type: destructuring it needs no cast. */
 type Tuple<T, N extends number, Built extends T[] = []> = Built["length"] extends N
   ? Built
   : Tuple<T, N, [...Built, T]>;
 
+/** Joins `count` members of `relay`, each recording what it hears, once all are ready. */
 async function joinRecording<N extends number>(
-  store: SessionStore,
+  relay: SessionRelay,
   count: N,
 ): Promise<Tuple<RecordingMember, N>> {
   const members = Array.from({ length: count }, () => {
     const heard: Heard = { messages: [], events: [] };
-    const member = store.relay.join({
+    const member = relay.join({
       message: (sessionId, message) => {
         heard.messages.push({ sessionId, message });
       },
@@ -97,15 +102,20 @@ const ENDINGS = [
 ] as const;
 
 /**
- * `store.relay`: members of one store reach each other by id and by broadcast; each session has
- * an event log and stream holds that end with it. The factory's stores are isolated from each
- * other, so every member here joins the same store.
+ * Members of one relay reach each other by id and by broadcast; each session of its store has an
+ * event log and stream holds that end with it. The factory's pairs are isolated from each
+ * other, so every member here joins the same relay.
  */
-export function describeRelay({ openStore }: ContractContext): void {
+export function describeRelay({ openPair }: RelayContractContext): void {
   describe("relay", () => {
+    it("says whether it reaches other processes", async () => {
+      const { relay } = await openPair();
+      expect(typeof relay.shared).toBe("boolean");
+    });
+
     it("send reaches the addressed member only, and resolves true", async () => {
-      const store = await openStore();
-      const [a, b, c] = await joinRecording(store, 3);
+      const { relay } = await openPair();
+      const [a, b, c] = await joinRecording(relay, 3);
       const sessionId = uniqueId();
       const message = { jsonrpc: "2.0", id: 7, result: { answer: "yes" } };
 
@@ -119,8 +129,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("send to an unknown member, or one that left, resolves false", async () => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const sessionId = uniqueId();
 
       expect(await a.member.send(`unknown-${randomUUID()}`, sessionId, { n: 1 })).toBe(false);
@@ -132,8 +142,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("gives every member its own id", async () => {
-      const store = await openStore();
-      const members = await joinRecording(store, 5);
+      const { relay } = await openPair();
+      const members = await joinRecording(relay, 5);
 
       const ids = members.map(({ member }) => member.id);
       expect(new Set(ids).size).toBe(ids.length);
@@ -141,8 +151,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("broadcast reaches every other member, and not the sender", async () => {
-      const store = await openStore();
-      const [a, b, c] = await joinRecording(store, 3);
+      const { relay } = await openPair();
+      const [a, b, c] = await joinRecording(relay, 3);
       const sessionId = uniqueId();
       const message = { jsonrpc: "2.0", method: "notifications/cancelled" };
 
@@ -153,13 +163,13 @@ export function describeRelay({ openStore }: ContractContext): void {
           .poll(() => other.heard.messages, SIGNAL_WAIT)
           .toEqual([{ sessionId, message }]);
       }
-      // The store handed the broadcast to its members together: the sender's turn has passed.
+      // The relay handed the broadcast to its members together: the sender's turn has passed.
       expect(a.heard.messages).toEqual([]);
     });
 
     it("publish with store returns distinct positions and delivers to the holder in log order", async () => {
-      const store = await openStore();
-      const [a, b, c] = await joinRecording(store, 3);
+      const { store, relay } = await openPair();
+      const [a, b, c] = await joinRecording(relay, 3);
       const session = record();
       await createAll(store, [session]);
       const messages = Array.from({ length: 5 }, (_, n) => ({ jsonrpc: "2.0", n }));
@@ -185,8 +195,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("publish without store delivers an event with no position and stores nothing", async () => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { store, relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -209,8 +219,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("publish for a missing or ended session stores nothing, delivers nothing and resolves undefined", async () => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { store, relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const missing = uniqueId();
       const ended = record();
       await createAll(store, [ended]);
@@ -230,8 +240,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("hold with after returns exactly the later stored events of that stream, oldest first", async () => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { store, relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const session = record();
       await createAll(store, [session]);
       const x1 = await publishStored(a.member, session.id, "x", { x: 1 });
@@ -255,8 +265,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("hold with a position the session's log lacks resolves undefined, and still holds", async () => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { store, relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const session = record();
       const other = record();
       await createAll(store, [session, other]);
@@ -276,8 +286,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("hold moves the stream to the new holder atomically: the old one hears no more", async () => {
-      const store = await openStore();
-      const [a, b, c] = await joinRecording(store, 3);
+      const { store, relay } = await openPair();
+      const [a, b, c] = await joinRecording(relay, 3);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -301,8 +311,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it("release drops only the member's own hold", async () => {
-      const store = await openStore();
-      const [a, b, c] = await joinRecording(store, 3);
+      const { store, relay } = await openPair();
+      const [a, b, c] = await joinRecording(relay, 3);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
@@ -326,8 +336,8 @@ export function describeRelay({ openStore }: ContractContext): void {
     });
 
     it.each(ENDINGS)("ending a session by %s drops its log and holds", async (_label, end) => {
-      const store = await openStore();
-      const [a, b] = await joinRecording(store, 2);
+      const { store, relay } = await openPair();
+      const [a, b] = await joinRecording(relay, 2);
       const session = record();
       await createAll(store, [session]);
       await b.member.hold(session.id, "stream-1");
