@@ -30,7 +30,7 @@ export interface MemorySessionStoreOptions {
    */
   logger?: Logger;
   /**
-   * Events kept per session for `Last-Event-ID` resumption; the oldest are dropped first.
+   * Events kept per session in the relay's log for replay from a position; the oldest go first.
    * @default 1000
    */
   maxEventsPerSession?: number;

@@ -47,7 +47,7 @@ export interface RedisSessionStoreOptions {
    */
   sweepBatchSize?: number;
   /**
-   * Events kept in each session's log for `Last-Event-ID` resumption; older ones are trimmed.
+   * Events kept in each session's relay log for replay from a position; older ones are trimmed.
    * Trimming is approximate (`XADD … MAXLEN ~`): a log may hold up to one stream node more,
    * 100 entries at Redis's default `stream-node-max-entries`. Between 1 and 1,000,000.
    * @default 1_000

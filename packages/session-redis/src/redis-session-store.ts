@@ -44,7 +44,7 @@ const CLEAR_BATCH = 500;
  * `buckets` sorted sets that share its hash tag. Create, touch and delete are one Lua script
  * each, one round trip. Expiry is claimed with ZREM, which answers 1 to exactly one instance:
  * that one delivers `expired`. Every instance hears `ended` through the store's channel.
- * `relay` carries MCP traffic between the instances over pub/sub, with each session's event log
+ * `relay` carries messages between the instances over pub/sub, with each session's event log
  * as a stream under the session's hash tag that ends with the session.
  *
  * @example
