@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rehearses a release in a throwaway copy of the working tree, never the tree itself:
-# `pnpm changeset version`, then `pnpm publish -r --dry-run`. Fails unless every published
-# package gets a new version and a CHANGELOG.md, and every one would be published with its
-# CHANGELOG.md. The registry is pointed at a closed local port, so the rehearsal cannot write to
+# `pnpm changeset version`, then `pnpm publish -r --dry-run`. Fails unless the published packages
+# are exactly changesets' one `fixed` group, every one gets the same new version and a
+# CHANGELOG.md, and every one would be published with its CHANGELOG.md. The registry is pointed at a closed local port, so the rehearsal cannot write to
 # (or read from) a real one: pnpm's "is this version already published?" lookup is refused at once
 # (no retries) and every package counts as unpublished. Run it after `pnpm test`, which builds the
 # `dist` folders it packs.
@@ -24,6 +24,21 @@ published=$(node --input-type=module -e '
     if (!manifest.private) console.log(`${dir} ${manifest.name} ${manifest.version}`);
   }')
 
+# One fixed group of every published package: they are always released together at one version,
+# so each depends on core at exactly the version published beside it, and a user who keeps them
+# at one version has one copy of core (README, "Versions").
+node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  const published = process.argv[1].split("\n").map((line) => line.split(" ")[1]).sort();
+  const { fixed } = JSON.parse(readFileSync(".changeset/config.json", "utf8"));
+  const group = [...(fixed.length === 1 ? fixed[0] : [])].sort();
+  if (JSON.stringify(group) !== JSON.stringify(published)) {
+    console.error(`release-dry-run: .changeset/config.json must have one "fixed" group of exactly the published packages`);
+    console.error(`  published: ${published.join(", ")}`);
+    console.error(`  fixed:     ${JSON.stringify(fixed)}`);
+    process.exit(1);
+  }' "$published"
+
 pnpm changeset version
 if find .changeset -name '*.md' ! -name README.md | grep -q .; then
   echo "release-dry-run: changesets left unconsumed after 'changeset version'" >&2
@@ -44,6 +59,11 @@ while read -r dir name old; do
   fi
 done <<<"$published"
 ((problems == 0)) || exit 1
+versions=$(while read -r dir _ _; do node -p "require('./packages/$dir/package.json').version"; done <<<"$published" | sort -u)
+if [[ $(wc -l <<<"$versions") != 1 ]]; then
+  echo "release-dry-run: the fixed group came out at more than one version: $(tr '\n' ' ' <<<"$versions")" >&2
+  exit 1
+fi
 
 log=$(mktemp)
 pnpm publish -r --dry-run --no-git-checks >"$log" 2>&1 || {

@@ -15,6 +15,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { LOG_LEVELS } from "example-server";
 import { completeFixtureArgument, FIXTURE_PROMPTS } from "./prompts.js";
 import {
   assertSubscribable,
@@ -28,18 +29,6 @@ export const SERVER_INFO = Object.freeze({ name: "conformance-server", version: 
 
 /** The `logger` of every log message the fixture sends. */
 const LOGGER = "conformance-server";
-
-/** MCP logging levels (RFC 5424), least severe first. */
-const LOG_LEVELS = [
-  "debug",
-  "info",
-  "notice",
-  "warning",
-  "error",
-  "critical",
-  "alert",
-  "emergency",
-] as const satisfies readonly LoggingLevel[];
 
 const TOOLS = new Map(FIXTURE_TOOLS.map((tool) => [tool.definition.name, tool]));
 const PROMPTS = new Map(FIXTURE_PROMPTS.map((prompt) => [prompt.definition.name, prompt]));

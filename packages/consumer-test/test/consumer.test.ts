@@ -88,6 +88,25 @@ describe.each(PUBLISHED_DIRS)("%s tarball", (dir) => {
   });
 });
 
+describe("the published packages together", () => {
+  // One changesets `fixed` group: released at one version, each asks for core (and memory) at
+  // `^` that version, so npm installs one copy of core for a user who keeps them in step.
+  it("share one version, and depend on each other at ^ that version", () => {
+    const versions = [...new Set(tarballs.map(({ manifest }) => manifest.version))];
+    expect(versions).toHaveLength(1);
+    for (const { dir, manifest } of tarballs) {
+      for (const field of ["dependencies", "peerDependencies"] as const) {
+        const ranges = Object.entries((manifest[field] ?? {}) as Record<string, string>).filter(
+          ([name]) => name.startsWith("@mcp-sessions/"),
+        );
+        for (const [name, range] of ranges) {
+          expect(range, `${dir} ${field} ${name}`).toBe(`^${versions[0]}`);
+        }
+      }
+    }
+  });
+});
+
 describe("README examples in a fresh npm app", () => {
   it.each(README_EXAMPLES)("$name is quoted verbatim by its READMEs", async (example) => {
     const source = await readPackagesFile(example.source);
@@ -96,7 +115,7 @@ describe("README examples in a fresh npm app", () => {
     }
   });
 
-  it("resolves the installed packages from its own node_modules", async () => {
+  it("resolves the installed packages from its own node_modules, one copy of each", async () => {
     const lock = JSON.parse(await readFile(join(app, "package-lock.json"), "utf8"));
     const installed = Object.entries(lock.packages as Record<string, { resolved?: string }>)
       .filter(([path]) => path.includes("node_modules/@mcp-sessions/"))

@@ -1,4 +1,14 @@
 import { MAX_TIMER_DELAY_MS } from "@mcp-sessions/session-core";
+import {
+  type Env,
+  readHost,
+  readInteger,
+  readName,
+  readOneOf,
+  readRedisPrefix,
+  readRedisUrl,
+  readZeroOrOne,
+} from "./env-variables.js";
 import { LOG_LEVELS, type LogLevel } from "./logger.js";
 
 /** The example server's settings, each read from one environment variable. */
@@ -54,146 +64,36 @@ export const DEFAULT_EXAMPLE_SERVER_CONFIG = Object.freeze({
   instanceName: undefined,
 } as const satisfies ExampleServerConfig);
 
-/** An environment variable has a value the server cannot use. The message names the variable. */
-export class ConfigError extends Error {
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(message);
-    this.name = "ConfigError";
-    this.variable = variable;
-  }
-}
-
 /**
  * Reads the configuration from environment variables. An unset or empty variable takes its
  * default.
  * @throws ConfigError naming the first variable with a bad value
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): ExampleServerConfig {
+export function loadConfig(env: Env): ExampleServerConfig {
   const defaults = DEFAULT_EXAMPLE_SERVER_CONFIG;
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value === "" ? undefined : value;
-  };
+  const duration = (fallback: number) => ({ fallback, minimum: 1, maximum: MAX_TIMER_DELAY_MS });
   return Object.freeze({
-    port: integer("PORT", read("PORT"), defaults.port, 0, 65_535),
-    host: host(read("HOST") ?? defaults.host),
-    sessionTtlMs: integer("SESSION_TTL_MS", read("SESSION_TTL_MS"), defaults.sessionTtlMs, 1),
-    sessionCleanupIntervalMs: integer(
+    port: readInteger(env, "PORT", { fallback: defaults.port, minimum: 0, maximum: 65_535 }),
+    host: readHost(env, "HOST", defaults.host),
+    sessionTtlMs: readInteger(env, "SESSION_TTL_MS", {
+      fallback: defaults.sessionTtlMs,
+      minimum: 1,
+    }),
+    sessionCleanupIntervalMs: readInteger(
+      env,
       "SESSION_CLEANUP_INTERVAL_MS",
-      read("SESSION_CLEANUP_INTERVAL_MS"),
-      defaults.sessionCleanupIntervalMs,
-      1,
-      MAX_TIMER_DELAY_MS,
+      duration(defaults.sessionCleanupIntervalMs),
     ),
-    maxSessions: integer("MAX_SESSIONS", read("MAX_SESSIONS"), defaults.maxSessions, 1),
-    maxSessionsPerAddress: integer(
-      "MAX_SESSIONS_PER_ADDRESS",
-      read("MAX_SESSIONS_PER_ADDRESS"),
-      defaults.maxSessionsPerAddress,
-      1,
-    ),
-    requestTimeoutMs: integer(
-      "REQUEST_TIMEOUT_MS",
-      read("REQUEST_TIMEOUT_MS"),
-      defaults.requestTimeoutMs,
-      1,
-      MAX_TIMER_DELAY_MS,
-    ),
-    redisUrl: redisUrl(read("REDIS_URL")),
-    redisPrefix: redisPrefix(read("REDIS_PREFIX") ?? defaults.redisPrefix),
-    logLevel: logLevel(read("LOG_LEVEL") ?? defaults.logLevel),
-    resumable: zeroOrOne("RESUMABLE", read("RESUMABLE"), defaults.resumable),
-    instanceName: instanceName(read("INSTANCE_NAME")),
+    maxSessions: readInteger(env, "MAX_SESSIONS", { fallback: defaults.maxSessions, minimum: 1 }),
+    maxSessionsPerAddress: readInteger(env, "MAX_SESSIONS_PER_ADDRESS", {
+      fallback: defaults.maxSessionsPerAddress,
+      minimum: 1,
+    }),
+    requestTimeoutMs: readInteger(env, "REQUEST_TIMEOUT_MS", duration(defaults.requestTimeoutMs)),
+    redisUrl: readRedisUrl(env, "REDIS_URL"),
+    redisPrefix: readRedisPrefix(env, "REDIS_PREFIX", defaults.redisPrefix),
+    logLevel: readOneOf(env, "LOG_LEVEL", LOG_LEVELS, defaults.logLevel),
+    resumable: readZeroOrOne(env, "RESUMABLE", defaults.resumable),
+    instanceName: readName(env, "INSTANCE_NAME"),
   });
-}
-
-function integer(
-  name: string,
-  raw: string | undefined,
-  fallback: number,
-  minimum: number,
-  maximum = Number.MAX_SAFE_INTEGER,
-): number {
-  if (raw === undefined) return fallback;
-  // Digits only: Number() would also take "1e3", "0x10" and " 12 ".
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new ConfigError(
-      name,
-      `Expected \`${name}\` to be an integer from ${minimum} to ${maximum}, got \`${raw}\``,
-    );
-  }
-  return value;
-}
-
-function host(raw: string): string {
-  if (!/^[\x21-\x7E]+$/.test(raw)) {
-    throw new ConfigError(
-      "HOST",
-      `Expected \`HOST\` to be a hostname or IP address, got \`${raw}\``,
-    );
-  }
-  return raw;
-}
-
-function redisUrl(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  let valid = false;
-  try {
-    const { protocol } = new URL(raw);
-    valid = protocol === "redis:" || protocol === "rediss:";
-  } catch {
-    // Not a URL at all; reported below like any other bad value.
-  }
-  if (!valid) {
-    // The value is not echoed: a Redis URL may carry a password.
-    throw new ConfigError(
-      "REDIS_URL",
-      "Expected `REDIS_URL` to be a redis:// or rediss:// URL such as `redis://127.0.0.1:6379`, or unset for the in-memory store",
-    );
-  }
-  return raw;
-}
-
-function redisPrefix(raw: string): string {
-  // The Redis store puts the prefix inside its own {hash tag}, so braces are not allowed.
-  if (!/^[\x21-\x7A|~]{1,64}$/.test(raw)) {
-    throw new ConfigError(
-      "REDIS_PREFIX",
-      `Expected \`REDIS_PREFIX\` to be 1 to 64 visible ASCII characters without \`{\` or \`}\`, got \`${raw}\``,
-    );
-  }
-  return raw;
-}
-
-function zeroOrOne(name: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined) return fallback;
-  if (raw !== "0" && raw !== "1") {
-    throw new ConfigError(name, `Expected \`${name}\` to be 0 or 1, got \`${raw}\``);
-  }
-  return raw === "1";
-}
-
-function instanceName(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^[\x21-\x7E]{1,64}$/.test(raw)) {
-    throw new ConfigError(
-      "INSTANCE_NAME",
-      `Expected \`INSTANCE_NAME\` to be 1 to 64 visible ASCII characters, got \`${raw}\``,
-    );
-  }
-  return raw;
-}
-
-function logLevel(raw: string): LogLevel {
-  const level = LOG_LEVELS.find((candidate) => candidate === raw);
-  if (level === undefined) {
-    throw new ConfigError(
-      "LOG_LEVEL",
-      `Expected \`LOG_LEVEL\` to be one of ${LOG_LEVELS.join(", ")}, got \`${raw}\``,
-    );
-  }
-  return level;
 }

@@ -8,12 +8,11 @@ import {
 } from "@mcp-sessions/session-core";
 import type { McpSessionHandler } from "@mcp-sessions/session-mcp";
 import { addressKey } from "./address-key.js";
+import { refusedHeader } from "./host-guard.js";
+import type { StoreKind } from "./open-session-store.js";
 import type { SessionsPerAddress } from "./sessions-per-address.js";
 
 const LOGGER = "example-server/http";
-
-/** Which session store backs the server, as `/healthz` reports it. */
-export type StoreKind = "memory" | "redis";
 
 /** What `/healthz` answers: 200 when the store answered, 503 when it did not. */
 export type HealthReport =
@@ -26,23 +25,14 @@ export interface RoutesOptions {
   readonly store: StoreKind;
   /**
    * Host names (no port) that `/mcp` accepts in the Host header and, when a browser sends one, in
-   * the Origin header; `undefined` for any. A server bound to loopback accepts only loopback
-   * names, so a web page cannot reach it through DNS rebinding. Origin is checked too because a
-   * proxy in front may rewrite Host to its upstream's (nginx does by default), while the page's
-   * Origin still names the attacker's site.
+   * the Origin header; `undefined` for any. `allowedHostnamesFor(host)` gives a server bound to
+   * loopback only loopback names, so a web page cannot reach it through DNS rebinding.
    */
   readonly allowedHostnames: readonly string[] | undefined;
   /** Caps the sessions each client address makes, or `undefined` for no cap. */
   readonly sessionsPerAddress: SessionsPerAddress | undefined;
   readonly logger: SendLog;
 }
-
-/** Host names a loopback-bound server answers to. */
-export const LOOPBACK_HOSTNAMES: readonly string[] = Object.freeze([
-  "localhost",
-  "127.0.0.1",
-  "[::1]",
-]);
 
 /** `/mcp` goes to the MCP handler, `/healthz` reports the store, anything else is 404. */
 export function createRequestListener(options: RoutesOptions): RequestListener {
@@ -59,7 +49,7 @@ export function createRequestListener(options: RoutesOptions): RequestListener {
 }
 
 function serveMcp(options: RoutesOptions, req: IncomingMessage, res: ServerResponse): void {
-  const refused = refusedHeader(options.allowedHostnames, req);
+  const refused = refusedHeader(options.allowedHostnames, req.headers);
   if (refused !== undefined) {
     // The SDK's JSON-RPC shape and wording for a refused Host or Origin header.
     sendJson(res, 403, {
@@ -104,24 +94,6 @@ function serveMcp(options: RoutesOptions, req: IncomingMessage, res: ServerRespo
   });
 }
 
-/**
- * `"Host"` or `"Origin"` when that header names a host outside `allowed`, whatever the port:
- * behind a proxy, Host names the instance's port and Origin the proxy's. A request without
- * Origin is not from a browser page, so only its Host is checked.
- */
-function refusedHeader(
-  allowed: readonly string[] | undefined,
-  req: IncomingMessage,
-): "Host" | "Origin" | undefined {
-  if (allowed === undefined) return undefined;
-  if (!allowed.includes(hostnameOf(req.headers.host))) return "Host";
-  const { origin } = req.headers;
-  if (origin === undefined) return undefined;
-  // `Origin: null` (a sandboxed page, a file) and garbage parse to no host: refused.
-  const hostname = URL.canParse(origin) ? new URL(origin).hostname : "";
-  return allowed.includes(hostname) ? undefined : "Origin";
-}
-
 async function serveHealth(
   options: RoutesOptions,
   req: IncomingMessage,
@@ -157,14 +129,6 @@ export async function healthReport(
       error: isSessionError(error) ? error.code : "INTERNAL",
     };
   }
-}
-
-/** The host name of a Host header, without its port: `[::1]:3000` → `[::1]`. */
-function hostnameOf(host: string | undefined): string {
-  if (host === undefined) return "";
-  const lower = host.toLowerCase();
-  if (lower.startsWith("[")) return lower.slice(0, lower.indexOf("]") + 1);
-  return lower.split(":", 1)[0] ?? "";
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -8,6 +8,7 @@ import {
 } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
+import { deferred } from "@mcp-sessions/session-testing/wait";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -25,6 +26,7 @@ import {
   loadConfig,
   startExampleServer,
 } from "../src/index.js";
+import { EVENT_BOUND_MS } from "./support/event-bound.js";
 import {
   ANSWERING,
   connectClient,
@@ -35,7 +37,6 @@ import {
 import { initializeRequest } from "./support/mcp-http.js";
 import { type HttpReply, httpPost } from "./support/raw-http.js";
 import { useExampleServer } from "./support/use-example-server.js";
-import { deferred, EVENT_BOUND_MS } from "./support/waiting.js";
 
 /** Every tool the example serves, sorted. */
 const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];

@@ -1,9 +1,16 @@
 import type { RoundRobinProxy } from "@mcp-sessions/session-testing/http";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
+import { deferred, within } from "@mcp-sessions/session-testing/wait";
 import { ElicitRequestSchema, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { EVENT_BOUND_MS } from "./support/event-bound.js";
+import {
+  type ExampleFleet,
+  named,
+  startExampleFleet,
+  startProxy,
+} from "./support/example-fleet.js";
 import type { ExampleServerProcess } from "./support/example-server-process.js";
-import { type Fleet, named, startFleet, startProxy } from "./support/fleet.js";
 import {
   ANSWERING,
   CONFIRMED,
@@ -21,7 +28,6 @@ import {
   responseTo,
 } from "./support/mcp-http.js";
 import { redisCall, relaySubscribers } from "./support/redis-admin.js";
-import { deferred, EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 // Faults a fleet must outlive: an instance killed while its elicitation waits for the client,
 // the relay's pub/sub connections killed, Redis down for a while. Each test leaves its fleet or
@@ -56,8 +62,8 @@ function theRedis(): SpawnedRedis {
 }
 
 /** A fleet of two on this file's Redis behind a round-robin proxy, both stopped after the test. */
-async function startFleetBehindProxy(): Promise<{ fleet: Fleet; lb: RoundRobinProxy }> {
-  const fleet = await startFleet({
+async function startFleetBehindProxy(): Promise<{ fleet: ExampleFleet; lb: RoundRobinProxy }> {
+  const fleet = await startExampleFleet({
     redisUrl: theRedis().url,
     ttlMs: TTL_MS,
     cleanupIntervalMs: CLEANUP_INTERVAL_MS,
@@ -113,7 +119,7 @@ describe("a fleet of example-server processes under faults", () => {
         () => new Error("The call succeeded though the instance running it was killed"),
         (error: unknown) => error,
       );
-    await within(asked.promise, SIGNAL_BOUND_MS, "the elicitation");
+    await within(asked.promise, { waitingFor: "the elicitation", timeoutMs: SIGNAL_BOUND_MS });
 
     const [toolCall] = labelled(lb.requests, sessionId, "tools/call");
     const asker = named(fleet.instances, toolCall?.upstream);
@@ -140,7 +146,10 @@ describe("a fleet of example-server processes under faults", () => {
     // request through the proxy, cannot take the reply's turn however slow the steps above.
     const reason = "The instance running the call is gone";
     giveUp.abort(reason);
-    const error = await within(outcome, SIGNAL_BOUND_MS, "the call failing");
+    const error = await within(outcome, {
+      waitingFor: "the call failing",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ message: expect.stringContaining(reason) });
 
@@ -165,7 +174,7 @@ describe("a fleet of example-server processes under faults", () => {
     });
     cleanups.push(() => deleteSession(fleet.a.url, sessionId));
     const call = client.callTool({ name: "confirm", arguments: { question: "After a blip?" } });
-    await within(asked.promise, SIGNAL_BOUND_MS, "the elicitation");
+    await within(asked.promise, { waitingFor: "the elicitation", timeoutMs: SIGNAL_BOUND_MS });
 
     const before = await relaySubscribers(theRedis().url, fleet.prefix);
     expect(before).toHaveLength(2);
@@ -189,7 +198,10 @@ describe("a fleet of example-server processes under faults", () => {
       .toEqual({ fresh: 2, channels: before.map((subscriber) => subscriber.channels).sort() });
     reply.resolve(CONFIRMED);
 
-    const result = await within(call, SIGNAL_BOUND_MS, "the call completing");
+    const result = await within(call, {
+      waitingFor: "the call completing",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
     expect(result.structuredContent).toEqual({ action: "accept", confirmed: true });
     const [toolCall] = labelled(lb.requests, sessionId, "tools/call");
     const [answer] = labelled(lb.requests, sessionId, "response");

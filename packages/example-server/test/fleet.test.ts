@@ -1,5 +1,6 @@
 import type { ProxiedRequest, RoundRobinProxy } from "@mcp-sessions/session-testing/http";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
+import { deferred, within } from "@mcp-sessions/session-testing/wait";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -8,8 +9,14 @@ import {
   type Progress,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { EVENT_BOUND_MS } from "./support/event-bound.js";
+import {
+  type ExampleFleet,
+  named,
+  startExampleFleet,
+  startProxy,
+} from "./support/example-fleet.js";
 import type { ExampleServerProcess } from "./support/example-server-process.js";
-import { type Fleet, named, startFleet, startProxy } from "./support/fleet.js";
 import {
   ANSWERING,
   type ConnectOptions,
@@ -28,7 +35,6 @@ import {
   post,
   responseTo,
 } from "./support/mcp-http.js";
-import { deferred, EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 // `node dist/main.js` processes share one private redis-server, as a fleet behind a load
 // balancer does. The main fleet (A, B, C) has a long TTL, so nothing expires while a test runs
@@ -52,9 +58,9 @@ const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", 
 const ROUTINE_LEVELS = new Set(["debug", "info", "notice"]);
 
 let redis: SpawnedRedis | undefined;
-let fleet: Fleet | undefined;
-let expiryFleet: Fleet | undefined;
-let resumableFleet: Fleet | undefined;
+let fleet: ExampleFleet | undefined;
+let expiryFleet: ExampleFleet | undefined;
+let resumableFleet: ExampleFleet | undefined;
 let proxy: RoundRobinProxy | undefined;
 let proxyOfThree: RoundRobinProxy | undefined;
 let resumableProxy: RoundRobinProxy | undefined;
@@ -64,8 +70,8 @@ beforeAll(async () => {
   redis = spawned;
   const common = { redisUrl: spawned.url, cleanupIntervalMs: CLEANUP_INTERVAL_MS };
   const [main, resumable] = await Promise.allSettled([
-    startFleet({ ...common, ttlMs: TTL_MS, size: 3 }),
-    startFleet({ ...common, ttlMs: TTL_MS, env: { RESUMABLE: "1" } }),
+    startExampleFleet({ ...common, ttlMs: TTL_MS, size: 3 }),
+    startExampleFleet({ ...common, ttlMs: TTL_MS, env: { RESUMABLE: "1" } }),
   ]);
   if (main.status === "fulfilled") fleet = main.value;
   if (resumable.status === "fulfilled") resumableFleet = resumable.value;
@@ -119,12 +125,12 @@ function theRedis(): SpawnedRedis {
   return redis;
 }
 
-function mainFleet(): Fleet {
+function mainFleet(): ExampleFleet {
   if (fleet === undefined) throw new Error("The main fleet did not start");
   return fleet;
 }
 
-function theResumableFleet(): Fleet {
+function theResumableFleet(): ExampleFleet {
   if (resumableFleet === undefined) throw new Error("The resumable fleet did not start");
   return resumableFleet;
 }
@@ -185,7 +191,7 @@ function endedCount(instance: ExampleServerProcess, reason: "expired" | "destroy
  * The expiry test's setup on `fleet`: a session initialized on A and adopted by B (its last
  * touch), then each instance's health. Returns the session id and what each step answered.
  */
-async function sessionOnAAndB(fleet: Fleet) {
+async function sessionOnAAndB(fleet: ExampleFleet) {
   const { a, b } = fleet;
   const sessionId = await initializeSession(a.url);
   const onB = await post(b.url, addRequest(1, 1, 2), { sessionId });
@@ -326,16 +332,18 @@ describe("two example-server processes on one Redis", () => {
   it("close a session's stream on A when B deletes the session", async () => {
     const { a, b } = mainFleet();
     const sessionId = await initializeSession(a.url);
-    const stream = await within(
-      openStream(a.url, sessionId),
-      SIGNAL_BOUND_MS,
-      "A opening a stream",
-    );
+    const stream = await within(openStream(a.url, sessionId), {
+      waitingFor: "A opening a stream",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
     cleanups.push(async () => stream.abort());
     // Another session's stream on A, which must stay open: A closes only what ended.
     const otherId = await initializeSession(a.url);
     deleteAfterwards(a.url, otherId);
-    const other = await within(openStream(a.url, otherId), SIGNAL_BOUND_MS, "A opening a stream");
+    const other = await within(openStream(a.url, otherId), {
+      waitingFor: "A opening a stream",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
     cleanups.push(async () => other.abort());
     const destroyedOnA = endedCount(a, "destroyed");
 
@@ -343,7 +351,10 @@ describe("two example-server processes on one Redis", () => {
 
     // Only `ended` from Redis tells A: B never held this session, and A's own keep-alive touch
     // is 20 s away. A closing its transport and server ends the stream.
-    await within(stream.ended, SIGNAL_BOUND_MS, "the stream on A ending");
+    await within(stream.ended, {
+      waitingFor: "the stream on A ending",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
     // Its log line travels on another pipe than the stream: it may come a little later.
     await expect
       .poll(() => endedCount(a, "destroyed"), { timeout: SIGNAL_BOUND_MS })
@@ -351,7 +362,10 @@ describe("two example-server processes on one Redis", () => {
     expect(other.hasEnded()).toBe(false);
 
     expect((await deleteSession(a.url, otherId)).status).toBe(200);
-    await within(other.ended, SIGNAL_BOUND_MS, "the other stream on A ending");
+    await within(other.ended, {
+      waitingFor: "the other stream on A ending",
+      timeoutMs: SIGNAL_BOUND_MS,
+    });
   });
 
   it(
@@ -365,7 +379,7 @@ describe("two example-server processes on one Redis", () => {
       const setupMs = performance.now() - started;
       expect((await deleteSession(mainFleet().a.url, rehearsal.sessionId)).status).toBe(200);
       const ttlMs = Math.max(EXPIRY_TTL_FLOOR_MS, Math.ceil(EXPIRY_TTL_MARGIN * setupMs));
-      expiryFleet = await startFleet({
+      expiryFleet = await startExampleFleet({
         redisUrl: theRedis().url,
         ttlMs,
         cleanupIntervalMs: CLEANUP_INTERVAL_MS,
@@ -568,7 +582,10 @@ describe("fleet messaging between example-server processes", () => {
     // The call runs until it is cancelled, so its progress passed the proxy while the response
     // was open: the proxy streams SSE as it is written.
     expect(
-      await within(waiting.promise, SIGNAL_BOUND_MS, "wait_for_cancel reporting that it waits"),
+      await within(waiting.promise, {
+        waitingFor: "wait_for_cancel reporting that it waits",
+        timeoutMs: SIGNAL_BOUND_MS,
+      }),
     ).toBe(false);
     cancel.abort("The user changed their mind");
     expect(await settled).toBe("rejected");
@@ -611,9 +628,12 @@ describe("fleet messaging between example-server processes", () => {
       arguments: { message: "Sent from afar", delayMs: 100 },
     });
     expect(result.content).toEqual([{ type: "text", text: "Will notify in 100 ms." }]);
-    expect(await within(notified.promise, SIGNAL_BOUND_MS, "the notification")).toBe(
-      "Sent from afar",
-    );
+    expect(
+      await within(notified.promise, {
+        waitingFor: "the notification",
+        timeoutMs: SIGNAL_BOUND_MS,
+      }),
+    ).toBe("Sent from afar");
 
     // initialize, initialized, GET, tools/call: the GET stream is held by the other instance.
     const [stream] = labelled(lb.requests, sessionId, "stream");

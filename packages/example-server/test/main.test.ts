@@ -1,18 +1,20 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { within } from "@mcp-sessions/session-testing/wait";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SHUTDOWN_TIMEOUT_MS } from "../src/index.js";
+import { EVENT_BOUND_MS } from "./support/event-bound.js";
 import { CONFIG_VARIABLES, LISTENING, MAIN } from "./support/example-server-process.js";
 import { postHead, rawConnection } from "./support/raw-http.js";
-import { EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 /**
- * `SHUTDOWN_TIMEOUT_MS` of src/main.ts: a shutdown still running then ends in exit 1, so an
- * exit 0 means the shutdown finished before it, and the process always exits by then.
+ * `SHUTDOWN_TIMEOUT_MS` of src/run-until-signal.ts: a shutdown still running then ends in exit
+ * 1, so an exit 0 means the shutdown finished before it, and the process always exits by then.
  */
-const SERVER_SHUTDOWN_DEADLINE_MS = 10_000;
+const SERVER_SHUTDOWN_DEADLINE_MS = SHUTDOWN_TIMEOUT_MS;
 /**
  * How long after the signal the test waits for the exit: the server's own deadline, then a
  * loaded machine's margin for the process to run it and die. Only a server that ignores its
@@ -78,7 +80,10 @@ function listeningUrl(running: Running): Promise<string> {
 
 /** The process's exit, once it came: within {@link EXIT_BOUND_MS} of the signal. */
 function exitOf(running: Running): Running["exited"] {
-  return within(running.exited, EXIT_BOUND_MS, "the exit after the signal");
+  return within(running.exited, {
+    waitingFor: "the exit after the signal",
+    timeoutMs: EXIT_BOUND_MS,
+  });
 }
 
 describe("node dist/main.js", { timeout: EXIT_TEST_TIMEOUT_MS }, () => {
@@ -109,7 +114,10 @@ describe("node dist/main.js", { timeout: EXIT_TEST_TIMEOUT_MS }, () => {
     stalled.write(postHead(port, 1_000, "Expect: 100-continue\r\n"));
     // Node answers "100 Continue" as it hands the request to the handler, which then waits for
     // the body: the request is in flight.
-    await within(stalled.received(/100 Continue/), EVENT_BOUND_MS, "100 Continue");
+    await within(stalled.received(/100 Continue/), {
+      waitingFor: "100 Continue",
+      timeoutMs: EVENT_BOUND_MS,
+    });
     stalled.write('{"jsonrpc":');
 
     running.child.kill("SIGINT");

@@ -1,8 +1,9 @@
+import { within } from "@mcp-sessions/session-testing/wait";
 import { describe, expect, it } from "vitest";
+import { EVENT_BOUND_MS } from "./support/event-bound.js";
 import { connectForNotifications, streamsOf } from "./support/mcp-client.js";
 import { postHead, rawConnection } from "./support/raw-http.js";
 import { useExampleServer } from "./support/use-example-server.js";
-import { EVENT_BOUND_MS, within } from "./support/waiting.js";
 
 /** `REQUEST_TIMEOUT_MS` of the server under test. */
 const TIMEOUT_MS = 2_000;
@@ -30,7 +31,10 @@ describe("REQUEST_TIMEOUT_MS", () => {
       ["stalled body", body],
       ["stalled headers", headers],
     ] as const) {
-      const reply = await within(stalled.closed, CUT_BOUND_MS, `408 to the ${what}`);
+      const reply = await within(stalled.closed, {
+        waitingFor: `408 to the ${what}`,
+        timeoutMs: CUT_BOUND_MS,
+      });
       expect(reply).toMatch(/^HTTP\/1\.1 408 /);
     }
 

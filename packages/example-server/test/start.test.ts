@@ -3,12 +3,12 @@ import { existsSync, type FSWatcher, mkdtempSync, readdirSync, rmSync, watch } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedis } from "@mcp-sessions/session-testing/redis";
+import { within } from "@mcp-sessions/session-testing/wait";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { health } from "./support/mcp-http.js";
 import { type PnpmStart, pnpmStart, REPOSITORY_ROOT } from "./support/pnpm-start.js";
-import { within } from "./support/waiting.js";
 
 /**
  * How long `pnpm start` may take to print "listening": on a cold turbo cache it builds six
@@ -50,14 +50,19 @@ describe("pnpm start, as the README runs it", () => {
       REDIS_URL: redis.url,
       REDIS_PREFIX: `start-test-${randomUUID().slice(0, 8)}`,
     });
-    const url = await within(running.listening(), START_BOUND_MS, "pnpm start listening");
+    const url = await within(running.listening(), {
+      waitingFor: "pnpm start listening",
+      timeoutMs: START_BOUND_MS,
+    });
     const client = new Client({ name: "start-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     cleanups.push(() => client.close());
 
     // Ctrl-C: the terminal signals the whole foreground process group, pnpm and node alike.
     running.signalGroup("SIGINT");
-    expect(await within(running.exited, STOP_BOUND_MS, "pnpm start exiting")).toEqual(CLEAN_EXIT);
+    expect(
+      await within(running.exited, { waitingFor: "pnpm start exiting", timeoutMs: STOP_BOUND_MS }),
+    ).toEqual(CLEAN_EXIT);
     expect(running.stderr().match(/SIGINT received, shutting down/g)).toHaveLength(1);
     expect(running.stderr()).not.toMatch(/exiting without waiting|ELIFECYCLE/);
   });
@@ -71,13 +76,15 @@ describe("pnpm start, as the README runs it", () => {
     const env = { TURBO_CACHE_DIR: cache };
     const a = start(env);
     // Turbo names its tasks before it runs the first: B starts while A builds.
-    await within(a.line(/Running build in \d+ packages/), START_BOUND_MS, "A's build starting");
+    await within(a.line(/Running build in \d+ packages/), {
+      waitingFor: "A's build starting",
+      timeoutMs: START_BOUND_MS,
+    });
     const b = start(env);
-    const urls = await within(
-      Promise.all([a.listening(), b.listening()]),
-      START_BOUND_MS,
-      "both instances listening",
-    );
+    const urls = await within(Promise.all([a.listening(), b.listening()]), {
+      waitingFor: "both instances listening",
+      timeoutMs: START_BOUND_MS,
+    });
     for (const url of urls) expect(await health(url)).toMatchObject({ status: 200 });
     outputs.close();
     expect(outputs.removed()).toEqual([]);
@@ -85,10 +92,12 @@ describe("pnpm start, as the README runs it", () => {
 
     a.signalGroup("SIGINT");
     b.signalGroup("SIGINT");
-    expect(await within(Promise.all([a.exited, b.exited]), STOP_BOUND_MS, "both exiting")).toEqual([
-      CLEAN_EXIT,
-      CLEAN_EXIT,
-    ]);
+    expect(
+      await within(Promise.all([a.exited, b.exited]), {
+        waitingFor: "both exiting",
+        timeoutMs: STOP_BOUND_MS,
+      }),
+    ).toEqual([CLEAN_EXIT, CLEAN_EXIT]);
   });
 });
 

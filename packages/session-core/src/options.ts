@@ -17,7 +17,8 @@ export interface SessionManagerOptions {
   ttl?: number;
   /**
    * Longest time between expiry sweeps, in ms: the expiration handler runs at most this late.
-   * Stores that know their next deadline (the memory store) sweep at the deadline itself.
+   * Stores that report their next deadline (memory and Redis both do) are swept at it, but
+   * sweeps are never closer than 20 ms apart.
    * Each wait is shortened by up to 20% at random, so a fleet does not sweep in lockstep.
    * Minimum: `1`.
    * @default 10_000

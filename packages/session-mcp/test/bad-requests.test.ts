@@ -4,11 +4,11 @@ import { type LogEntry, SessionManager, silentSendLog } from "@mcp-sessions/sess
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
+import { deferred } from "@mcp-sessions/session-testing/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMcpSessionHandler, type McpServerLike } from "../src/index.js";
-import { deferred } from "./support/deferred.js";
-import { type Fleet, startFleet } from "./support/fleet.js";
+import { type HandlerFleet, startHandlerFleet } from "./support/handler-fleet.js";
 import {
   errorOf,
   INITIALIZE,
@@ -24,12 +24,15 @@ import { buildTestServer } from "./support/test-server.js";
 
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 
-let fleet: Fleet;
+let fleet: HandlerFleet;
 let session: RawSession;
 /** What the handler logged during the current test. */
 const logged: LogEntry[] = [];
 beforeAll(async () => {
-  fleet = await startFleet({ size: 1, handler: { logger: (entry) => void logged.push(entry) } });
+  fleet = await startHandlerFleet({
+    size: 1,
+    handler: { logger: (entry) => void logged.push(entry) },
+  });
   session = await initializeRaw(fleet.a.url);
 });
 beforeEach(() => {
@@ -301,7 +304,7 @@ describe("refused before anything is routed", () => {
   let redis: SpawnedRedis;
   let admin: Redis;
   let store: RedisSessionStore;
-  let routing: Fleet;
+  let routing: HandlerFleet;
   let routingSession: RawSession;
   beforeAll(async () => {
     redis = await spawnRedisServer();
@@ -312,7 +315,7 @@ describe("refused before anything is routed", () => {
       logger: silentSendLog,
     });
     await store.ready();
-    routing = await startFleet({
+    routing = await startHandlerFleet({
       store,
       size: 2,
       handler: { logger: (entry) => void logged.push(entry) },

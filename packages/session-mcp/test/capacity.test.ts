@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Fleet, startFleet } from "./support/fleet.js";
+import { type HandlerFleet, startHandlerFleet } from "./support/handler-fleet.js";
 import { errorOf, INITIALIZE, initializeRaw, POST_HEADERS, postRequest } from "./support/http.js";
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
@@ -10,7 +10,7 @@ afterEach(async () => {
 
 describe("capacity", () => {
   it("answers an initialize beyond maxSessions with 503 and a JSON-RPC error, and keeps serving", async () => {
-    fleet = await startFleet({ manager: { maxSessions: 1 } });
+    fleet = await startHandlerFleet({ manager: { maxSessions: 1 } });
     const { a, b } = fleet;
     const first = await initializeRaw(a.url);
 
@@ -36,7 +36,7 @@ describe("capacity", () => {
   });
 
   it("answers an initialize with client info over maxMetadataBytes with 400 -32602", async () => {
-    fleet = await startFleet({ manager: { maxMetadataBytes: 512 } });
+    fleet = await startHandlerFleet({ manager: { maxMetadataBytes: 512 } });
     const oversized = {
       ...INITIALIZE,
       params: { ...INITIALIZE.params, clientInfo: { name: "x".repeat(1024), version: "1" } },

@@ -3,7 +3,7 @@ import { SessionManager, silentSendLog } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMcpSessionHandler } from "../src/index.js";
-import { type Fleet, startFleet } from "./support/fleet.js";
+import { type HandlerFleet, startHandlerFleet } from "./support/handler-fleet.js";
 import { errorOf, initializeRaw, listen, postRequest } from "./support/http.js";
 import { InstrumentedStore } from "./support/instrumented-store.js";
 import { activeResourceCounts, ResourceTracker, resourcesBeyond } from "./support/resources.js";
@@ -13,7 +13,7 @@ import { buildTestServer } from "./support/test-server.js";
 const FROM_HANDLER =
   /session-mcp\/src\/|session-core\/(src|dist)\/|session-memory\/(src|dist)\/|@modelcontextprotocol\/sdk\/dist\/esm\/server\//;
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   vi.restoreAllMocks();
   await fleet?.close();
@@ -110,7 +110,7 @@ describe("close()", () => {
 
   it("finishes when a request was already past the store as it closed", async () => {
     const store = new InstrumentedStore();
-    fleet = await startFleet({ store, size: 1 });
+    fleet = await startHandlerFleet({ store, size: 1 });
     const { a } = fleet;
     const session = await initializeRaw(a.url);
     let release!: () => void;

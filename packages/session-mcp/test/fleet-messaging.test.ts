@@ -1,4 +1,3 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { silentSendLog } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { RedisSessionStore } from "@mcp-sessions/session-redis";
@@ -8,6 +7,7 @@ import {
   startRedis,
   startRedisCluster,
 } from "@mcp-sessions/session-testing/redis";
+import { deferred, pollUntil } from "@mcp-sessions/session-testing/wait";
 import {
   CancelledNotificationSchema,
   CreateMessageRequestSchema,
@@ -16,17 +16,16 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { Cluster } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { deferred } from "./support/deferred.js";
 import {
   alternate,
   connectClient,
-  type Fleet,
-  type FleetOptions,
+  type HandlerFleet,
+  type HandlerFleetOptions,
   type Instance,
   type RoutedFetch,
   routedFetch,
-  startFleet,
-} from "./support/fleet.js";
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 import { initializeRaw, postRequest, readUntil } from "./support/http.js";
 
 /** Where the fleet's sessions and relay live; every instance shares it. */
@@ -89,15 +88,11 @@ const backends: Backend[] = [
 ];
 
 /**
- * Waits until `done()` holds, checking every few ms; fails after `timeoutMs`, a bound generous
- * enough for a busy machine (a passing run returns as soon as `done()` holds).
+ * Waits until `done()` holds, checking every few ms; fails after 15 s, a bound generous enough
+ * for a busy machine (a passing run returns as soon as `done()` holds).
  */
-async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await delay(5);
-  }
+function until(done: () => boolean, what: string): Promise<void> {
+  return pollUntil(done, { waitingFor: what, timeoutMs: 15_000, intervalMs: 5 });
 }
 
 function textOf(result: unknown): string {
@@ -162,7 +157,7 @@ const FAST_RECONNECT = {
 } as const;
 
 describe.each(backends)("fleet messaging on $name", (backend) => {
-  let fleet: Fleet | undefined;
+  let fleet: HandlerFleet | undefined;
   let closeBackend: (() => Promise<void>) | undefined;
   const clients: Array<{ close(): Promise<void> }> = [];
 
@@ -174,10 +169,10 @@ describe.each(backends)("fleet messaging on $name", (backend) => {
     closeBackend = undefined;
   });
 
-  async function start(options: Omit<FleetOptions, "store"> = {}): Promise<Fleet> {
+  async function start(options: Omit<HandlerFleetOptions, "store"> = {}): Promise<HandlerFleet> {
     const { store, close } = await backend.start();
     closeBackend = close;
-    fleet = await startFleet({ ...options, store });
+    fleet = await startHandlerFleet({ ...options, store });
     return fleet;
   }
 

@@ -1,7 +1,13 @@
 import { StoreUnavailableError } from "@mcp-sessions/session-core";
+import { deferred } from "@mcp-sessions/session-testing/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred } from "./support/deferred.js";
-import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
+import {
+  alternate,
+  connectClient,
+  type HandlerFleet,
+  routedFetch,
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 import {
   errorOf,
   INITIALIZE,
@@ -18,7 +24,7 @@ import { InstrumentedStore } from "./support/instrumented-store.js";
  */
 const SIGNAL_WAIT = { timeout: 10_000, interval: 20 } as const;
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
@@ -33,7 +39,7 @@ async function toolText(response: Response): Promise<string | undefined> {
 
 describe("adoption", () => {
   it("serves a session made on A from B, with the client's capabilities and version restored", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const capabilities = {
       sampling: {},
@@ -69,7 +75,7 @@ describe("adoption", () => {
 
   it("makes every request with a session header one store round trip, adoption included", async () => {
     const store = new InstrumentedStore();
-    fleet = await startFleet({ store });
+    fleet = await startHandlerFleet({ store });
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     const expected = { create: 0, get: 0, touch: 1, delete: 0 };
@@ -89,7 +95,7 @@ describe("adoption", () => {
   });
 
   it("shares one adoption between concurrent first requests", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     const responses = await Promise.all(
@@ -106,7 +112,7 @@ describe("adoption", () => {
     const store = new InstrumentedStore();
     const release = deferred();
     let failures = 1;
-    fleet = await startFleet({
+    fleet = await startHandlerFleet({
       store,
       beforeCreateServer: async (instance) => {
         if (instance !== "B" || failures-- <= 0) return;
@@ -139,7 +145,7 @@ describe("adoption", () => {
   });
 
   it("closes the server of an adoption whose replayed initialize the SDK rejects", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { b } = fleet;
     // A record whose stored initialize the SDK's schema refuses (`roots` must be an object),
     // as after a store edit or an SDK upgrade that tightened the schema.
@@ -169,7 +175,7 @@ describe("adoption", () => {
   });
 
   it("adopts behind the transport's DNS-rebinding protection", async () => {
-    fleet = await startFleet({
+    fleet = await startHandlerFleet({
       handler: (urls) => ({
         transport: {
           enableDnsRebindingProtection: true,
@@ -193,7 +199,7 @@ describe("adoption", () => {
   });
 
   it("refuses a replayed initialize with the session's header on an instance adopting it", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     const replayed = await fetch(b.url, {
@@ -211,7 +217,7 @@ describe("adoption", () => {
 
   it("answers 503 when the store fails, never 404, and serves the next request", async () => {
     const store = new InstrumentedStore();
-    fleet = await startFleet({ store });
+    fleet = await startHandlerFleet({ store });
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     store.failNextTouch = new StoreUnavailableError("connection reset");
@@ -228,7 +234,7 @@ describe("adoption", () => {
 
 describe("ending a session anywhere", () => {
   it("DELETE on B closes the session on A too, and A then answers 404", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const { client, transport, fetch } = await connectClient(a.url, routedFetch(alternate(a, b)));
     await client.listTools(); // on A
@@ -252,7 +258,9 @@ describe("ending a session anywhere", () => {
     // The clock moves only when the test moves it, so no slow request can outlive the ttl.
     let now = Date.now();
     const ttl = 60_000;
-    fleet = await startFleet({ manager: { ttl, cleanupInterval: 50, clock: { now: () => now } } });
+    fleet = await startHandlerFleet({
+      manager: { ttl, cleanupInterval: 50, clock: { now: () => now } },
+    });
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     expect((await postRequest(b.url, session, "tools/list")).status).toBe(200);
@@ -271,7 +279,7 @@ describe("ending a session anywhere", () => {
   it("a DELETE that lands while B is still adopting the session leaves nothing open on B", async () => {
     const adopting = deferred();
     const release = deferred();
-    fleet = await startFleet({
+    fleet = await startHandlerFleet({
       beforeCreateServer: async (instance) => {
         if (instance !== "B") return;
         adopting.resolve();

@@ -6,7 +6,7 @@ import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpSessionHandler, type McpSessionHandler } from "../src/index.js";
-import { connectClient, routedFetch } from "./support/fleet.js";
+import { connectClient, routedFetch } from "./support/handler-fleet.js";
 import { buildTestServer } from "./support/test-server.js";
 
 const cleanups: Array<() => Promise<void>> = [];

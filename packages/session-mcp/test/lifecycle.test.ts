@@ -1,10 +1,16 @@
 import type { Clock } from "@mcp-sessions/session-core";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
+import {
+  alternate,
+  connectClient,
+  type HandlerFleet,
+  routedFetch,
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 import { errorOf, initializeRaw, postRequest } from "./support/http.js";
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
@@ -12,7 +18,7 @@ afterEach(async () => {
 
 describe("one instance", () => {
   it("serves initialize, tools, progress, resources and prompts, then DELETE ends the session", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a } = fleet;
     const { client, transport } = await connectClient(a.url, routedFetch(alternate(a)));
     const sessionId = transport.sessionId;
@@ -78,7 +84,7 @@ describe("one instance", () => {
   it("answers an expired session with 404 -32001, and a new client starts over", async () => {
     let now = 1_000_000;
     const clock: Clock = { now: () => now };
-    fleet = await startFleet({ manager: { ttl: 60_000, clock } });
+    fleet = await startHandlerFleet({ manager: { ttl: 60_000, clock } });
     const { a } = fleet;
     const first = await connectClient(a.url, routedFetch(alternate(a)));
     await first.client.listTools();
@@ -109,7 +115,7 @@ describe("one instance", () => {
   });
 
   it("answers tools/call from plain fetch on an SSE stream", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const session = await initializeRaw(fleet.a.url);
     const response = await postRequest(fleet.a.url, session, "tools/call", {
       name: "add",

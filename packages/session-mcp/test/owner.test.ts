@@ -1,6 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
+import {
+  alternate,
+  connectClient,
+  type HandlerFleet,
+  routedFetch,
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 import { errorOf, INITIALIZE, initializeRaw, POST_HEADERS, postRequest } from "./support/http.js";
 
 const OWNERS: Readonly<Record<string, string>> = {
@@ -13,7 +19,7 @@ function authenticate(req: IncomingMessage): string | undefined {
   return OWNERS[req.headers.authorization ?? ""];
 }
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
@@ -21,7 +27,7 @@ afterEach(async () => {
 
 describe("owner binding", () => {
   it("binds a session to the user who made it: another user's token gets 404 on every instance", async () => {
-    fleet = await startFleet({ handler: { authenticate } });
+    fleet = await startHandlerFleet({ handler: { authenticate } });
     const { a, b } = fleet;
     const alice = await initializeRaw(a.url, { authorization: "Bearer token-1" });
     expect(await a.sessions.get(alice.id)).toMatchObject({ owner: "alice" });
@@ -54,7 +60,7 @@ describe("owner binding", () => {
   });
 
   it("keeps the owner's open streams when another user presents the session id", async () => {
-    fleet = await startFleet({ handler: { authenticate } });
+    fleet = await startHandlerFleet({ handler: { authenticate } });
     const { a } = fleet;
     const alice = await initializeRaw(a.url, { authorization: "Bearer token-1" });
     const stream = await fetch(a.url, {
@@ -69,7 +75,7 @@ describe("owner binding", () => {
   });
 
   it("gives each owner a session through the SDK client, alternating instances", async () => {
-    fleet = await startFleet({ handler: { authenticate } });
+    fleet = await startHandlerFleet({ handler: { authenticate } });
     const { a, b } = fleet;
     const clients = await Promise.all(
       ["Bearer token-1", "Bearer token-2"].map((authorization) =>
@@ -88,7 +94,7 @@ describe("owner binding", () => {
   });
 
   it("refuses a request without a recognised token with 401, before any session exists", async () => {
-    fleet = await startFleet({ handler: { authenticate } });
+    fleet = await startHandlerFleet({ handler: { authenticate } });
     const { a } = fleet;
     for (const headers of [POST_HEADERS, { ...POST_HEADERS, authorization: "Bearer forged" }]) {
       const response = await fetch(a.url, {

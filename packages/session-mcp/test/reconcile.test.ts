@@ -5,11 +5,11 @@ import { afterEach, expect, it } from "vitest";
 import {
   type ConnectedClient,
   connectClient,
-  type Fleet,
+  type HandlerFleet,
   type Instance,
   routedFetch,
-  startFleet,
-} from "./support/fleet.js";
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 
 // `ended` closes a session's transport on every instance, but a signal can be missed (an
 // instance re-subscribing after a Redis restart) or never sent (a restart without persistence
@@ -36,7 +36,7 @@ async function openSessionsOn(instance: Instance): Promise<ConnectedClient[]> {
   return clients;
 }
 
-function closeWith(fleet: Fleet): Fleet {
+function closeWith(fleet: HandlerFleet): HandlerFleet {
   cleanups.push(() => fleet.close());
   return fleet;
 }
@@ -45,7 +45,7 @@ it("releases sessions that expired without an ended signal reaching the instance
   let now = Date.now();
   // No instance sweeps, so no expiry is ever claimed or announced: reads alone see it.
   const fleet = closeWith(
-    await startFleet({
+    await startHandlerFleet({
       manager: { enabled: false, ttl: 60_000, cleanupInterval: 50, clock: { now: () => now } },
     }),
   );
@@ -67,7 +67,7 @@ it("releases every session a Redis restart without persistence lost", async () =
     logger: silentSendLog,
   });
   const fleet = closeWith(
-    await startFleet({ store, manager: { ttl: 60_000, cleanupInterval: 50 } }),
+    await startHandlerFleet({ store, manager: { ttl: 60_000, cleanupInterval: 50 } }),
   );
   cleanups.push(() => store.close());
   await store.ready();

@@ -4,11 +4,11 @@ import { type RedisTestServer, startRedis } from "@mcp-sessions/session-testing/
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { Redis } from "ioredis";
 import { afterEach, expect, it } from "vitest";
-import { type Fleet, startFleet } from "./support/fleet.js";
+import { type HandlerFleet, startHandlerFleet } from "./support/handler-fleet.js";
 import { POST_HEADERS, readUntil } from "./support/http.js";
 
 let redis: RedisTestServer | undefined;
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 let admin: Redis | undefined;
 afterEach(async () => {
   await fleet?.close();
@@ -36,7 +36,7 @@ interface BusySession {
   readonly open: readonly Response[];
 }
 
-async function openBusySession(fleetUnderTest: Fleet): Promise<BusySession> {
+async function openBusySession(fleetUnderTest: HandlerFleet): Promise<BusySession> {
   const { a, b } = fleetUnderTest;
   const disconnect = new AbortController();
   const { signal } = disconnect;
@@ -110,7 +110,7 @@ it(`leaves no session, event log or stream hold in Redis once ${SESSIONS} busy s
   // Real time plus an offset: the store derives each key's PEXPIREAT from this clock's deadlines.
   let offset = 0;
   const clock = { now: () => Date.now() + offset };
-  fleet = await startFleet({
+  fleet = await startHandlerFleet({
     store,
     handler: { resumable: true },
     manager: { ttl: TTL, cleanupInterval: 100, clock },
@@ -118,7 +118,7 @@ it(`leaves no session, event log or stream hold in Redis once ${SESSIONS} busy s
   const ended = { deleted: 0, expired: 0 };
   for (let batch = 0; batch < SESSIONS / BATCH; batch++) {
     const sessions = await Promise.all(
-      Array.from({ length: BATCH }, () => openBusySession(fleet as Fleet)),
+      Array.from({ length: BATCH }, () => openBusySession(fleet as HandlerFleet)),
     );
     // Every session of the batch has its log (the priming event, the elicitation) and its hold.
     const logged = new Set(await keysUnder(admin, prefix));

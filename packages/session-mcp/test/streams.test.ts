@@ -1,6 +1,12 @@
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { alternate, connectClient, type Fleet, routedFetch, startFleet } from "./support/fleet.js";
+import {
+  alternate,
+  connectClient,
+  type HandlerFleet,
+  routedFetch,
+  startHandlerFleet,
+} from "./support/handler-fleet.js";
 import { initializeRaw, jsonRpcMessages, postRequest, type RawSession } from "./support/http.js";
 import { InstrumentedStore } from "./support/instrumented-store.js";
 
@@ -8,7 +14,7 @@ import { InstrumentedStore } from "./support/instrumented-store.js";
 const KEEP_ALIVE_WAIT = { timeout: 20_000, interval: 20 } as const;
 const SWEEP_WAIT = { timeout: 10_000, interval: 20 } as const;
 
-let fleet: Fleet | undefined;
+let fleet: HandlerFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
   fleet = undefined;
@@ -28,7 +34,7 @@ function openGetStream(
 
 describe("streams", () => {
   it("opens the standalone GET stream, one per session, on any instance", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     const stream = await openGetStream(b.url, session); // adopts on B
@@ -44,7 +50,7 @@ describe("streams", () => {
   });
 
   it("delivers a notification sent outside any request on the GET stream of the same instance", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a } = fleet;
     const { client } = await connectClient(
       a.url,
@@ -65,7 +71,7 @@ describe("streams", () => {
   });
 
   it("keeps several POST streams of one session open at once", { timeout: 10_000 }, async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     // `rendezvous` returns only when all three calls are in progress together.
@@ -84,7 +90,7 @@ describe("streams", () => {
   });
 
   it("routes each concurrent call's progress to its own stream", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a } = fleet;
     const { client } = await connectClient(a.url, routedFetch(alternate(a)));
     const progress: Record<number, number[]> = { 3: [], 5: [] };
@@ -100,7 +106,7 @@ describe("streams", () => {
   });
 
   it("answers a POST of notifications or responses only with 202", async () => {
-    fleet = await startFleet();
+    fleet = await startHandlerFleet();
     const { a, b } = fleet;
     const session = await initializeRaw(a.url);
     for (const instance of [a, b]) {
@@ -133,7 +139,7 @@ describe("streams", () => {
     const step = (2 * ttl) / 3;
     let now = Date.now();
     const store = new InstrumentedStore();
-    fleet = await startFleet({
+    fleet = await startHandlerFleet({
       store,
       manager: { ttl, cleanupInterval: 50, clock: { now: () => now } },
     });

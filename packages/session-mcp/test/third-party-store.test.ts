@@ -4,7 +4,7 @@ import { describeSessionStore } from "@mcp-sessions/session-testing";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, expect, it } from "vitest";
 import { createMcpSessionHandler } from "../src/index.js";
-import { connectClient, routedFetch } from "./support/fleet.js";
+import { connectClient, routedFetch } from "./support/handler-fleet.js";
 import { listen } from "./support/http.js";
 import { MapSessionStore } from "./support/map-session-store.js";
 import { buildTestServer } from "./support/test-server.js";

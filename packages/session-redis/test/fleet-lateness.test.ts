@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Fleet } from "./support/fleet.js";
+import { StoreFleet } from "./support/store-fleet.js";
 
 // Three managers on one Redis in sweep-only mode, the case where only the sweep timer finds
 // expired sessions, while every instance keeps creating sessions. Each handler must run within
@@ -16,7 +16,7 @@ const CREATE_EVERY_MS = 20;
 const CREATING_FOR_MS = 2_500;
 
 let server: SpawnedRedis;
-const fleet = { current: undefined as Fleet | undefined };
+const fleet = { current: undefined as StoreFleet | undefined };
 beforeAll(async () => {
   server = await spawnRedisServer();
 });
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 it(`runs handlers within cleanupInterval while ${INSTANCES} managers keep creating`, async () => {
-  fleet.current = new Fleet(server.url);
+  fleet.current = new StoreFleet(server.url);
   const instances = await Promise.all(
     Array.from({ length: INSTANCES }, () =>
       fleet.current?.add({

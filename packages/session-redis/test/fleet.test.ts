@@ -1,14 +1,14 @@
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Fleet, notExactlyOnce, unclaimedCount } from "./support/fleet.js";
+import { notExactlyOnce, StoreFleet, unclaimedCount } from "./support/store-fleet.js";
 
 // Several instances, each with its own client, store and manager, as separate processes would
 // be, sharing one Redis and one prefix.
 
 let server: SpawnedRedis;
 let admin: Redis;
-const fleets: Fleet[] = [];
+const fleets: StoreFleet[] = [];
 
 beforeAll(async () => {
   server = await spawnRedisServer();
@@ -22,8 +22,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-function fleet(): Fleet {
-  const created = new Fleet(server.url);
+function fleet(): StoreFleet {
+  const created = new StoreFleet(server.url);
   fleets.push(created);
   return created;
 }

@@ -4,8 +4,8 @@ import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testi
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "../src/index.js";
-import { keysUnder } from "./support/fleet.js";
 import { joinRecording, sessionRecord } from "./support/relay.js";
+import { keysUnder } from "./support/store-fleet.js";
 
 const SIGNAL_WAIT = { timeout: 10_000, interval: 20 } as const;
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it, vi } from "vitest";
-import { type ServerProcess, startServerProcess } from "../src/process/index.js";
+import { type ServerProcess, startServerFleet, startServerProcess } from "../src/process/index.js";
 
 const SCRIPT = fileURLToPath(new URL("./support/listening-server.mjs", import.meta.url));
 const LISTENING =
@@ -74,4 +74,53 @@ it("kills with SIGKILL; a later stop() only waits for the exit", async () => {
   await server.kill();
   expect(server.running()).toBe(false);
   await expect(server.stop()).resolves.toBeUndefined();
+});
+
+it("starts a fleet's instances together, in the order of `names`, and stops them together", async () => {
+  const fleet = await startServerFleet({
+    names: ["A", "B"],
+    start: (name) => start({ GREETING: name }),
+  });
+  expect(fleet.instances.map((server) => server.listening[3])).toEqual(["A", "B"]);
+  await fleet.stop();
+  expect(fleet.instances.map((server) => server.running())).toEqual([false, false]);
+  await expect(fleet.stop()).resolves.toBeUndefined();
+});
+
+it("stops the instances that started when another fails, and rejects with that failure", async () => {
+  const others: ServerProcess[] = [];
+  const fleet = startServerFleet({
+    names: ["A", "B", "C"],
+    start: async (name) => {
+      if (name === "B") {
+        return startServerProcess({
+          name: "test server B",
+          script: SCRIPT,
+          listening: LISTENING,
+          env: { FAIL_AT_START: "3" },
+        });
+      }
+      const server = await start();
+      others.push(server);
+      return server;
+    },
+  });
+  await expect(fleet).rejects.toThrow("test server B did not start");
+  expect(others).toHaveLength(2);
+  expect(others.map((server) => server.running())).toEqual([false, false]);
+});
+
+it("rejects a fleet's stop() once every instance is done, when one exits other than 0", async () => {
+  const fleet = await startServerFleet({
+    names: ["A", "B"],
+    start: (name) => start(name === "A" ? { EXIT_ON_SIGTERM: "4" } : {}),
+  });
+  await expect(fleet.stop()).rejects.toThrow(/^test server exited with 4 on SIGTERM/);
+  expect(fleet.instances.map((server) => server.running())).toEqual([false, false]);
+});
+
+it("refuses a fleet of no instances", async () => {
+  await expect(startServerFleet({ names: [], start: () => start() })).rejects.toThrow(
+    "Expected `names` to name at least one instance, got `[]`",
+  );
 });

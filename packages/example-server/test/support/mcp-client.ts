@@ -1,4 +1,5 @@
 import type { ProxiedRequest, RoundRobinProxy } from "@mcp-sessions/session-testing/http";
+import { deferred } from "@mcp-sessions/session-testing/wait";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   StreamableHTTPClientTransport,
@@ -12,7 +13,7 @@ import {
   LoggingMessageNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { expect } from "vitest";
-import { deferred, EVENT_BOUND_MS } from "./waiting.js";
+import { EVENT_BOUND_MS } from "./event-bound.js";
 
 /** The query parameter that carries a request's label. */
 const LABEL = "rpc";

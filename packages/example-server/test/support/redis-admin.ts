@@ -1,5 +1,5 @@
+import { pollUntil } from "@mcp-sessions/session-testing/wait";
 import { Redis } from "ioredis";
-import { until } from "./waiting.js";
 
 /** One command on a connection of its own, closed after: Redis may not stay up in between. */
 export async function redisCall(url: string, ...args: [string, ...string[]]): Promise<unknown> {
@@ -48,9 +48,9 @@ const SUBSCRIBE_BOUND_MS = 10_000;
 
 /** Resolves once `instances` relay subscriber connections of the fleet with `prefix` are up. */
 export function relaysSubscribed(url: string, prefix: string, instances: number): Promise<void> {
-  return until(
-    async () => (await relaySubscribers(url, prefix)).length === instances,
-    `${instances} relay subscriptions of ${prefix}`,
-    SUBSCRIBE_BOUND_MS,
-  );
+  // CLIENT LIST is the only place a subscription shows; there is no event to wait on.
+  return pollUntil(async () => (await relaySubscribers(url, prefix)).length === instances, {
+    waitingFor: `${instances} relay subscriptions of ${prefix}`,
+    timeoutMs: SUBSCRIBE_BOUND_MS,
+  });
 }

@@ -55,8 +55,9 @@ export function buildTestServer(rendezvous = new Rendezvous(), hooks: ToolHooks 
     async ({ from }, extra) => {
       const progressToken = extra._meta?.progressToken;
       for (let step = 1; step <= from; step++) {
-        // Lets each notification go out on its own, as a real long-running tool would.
-        await delay(1);
+        // Yields to the event loop, so each notification goes out on its own, as a real
+        // long-running tool's would, and concurrent calls interleave; no time passes.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (progressToken !== undefined) {
           await extra.sendNotification({
             method: "notifications/progress",

@@ -1,7 +1,7 @@
 import { isSessionError, type SessionManager } from "@mcp-sessions/session-core";
 import { afterEach, expect, it } from "vitest";
-import { Fleet, outcomeOf } from "../support/fleet.js";
 import { spawnWithAdmin } from "../support/spawned.js";
+import { outcomeOf, StoreFleet } from "../support/store-fleet.js";
 
 // A create that times out may still run: the command sits in the frozen server's socket and
 // executes when it resumes. No client got those sessions, so none may be left once Redis
@@ -25,7 +25,7 @@ async function createOutcomes(sessions: SessionManager, count: number) {
 
 it(`leaves nothing of ${REFUSED} creates refused while Redis was frozen`, async () => {
   const { server } = await spawnWithAdmin((cleanup) => cleanups.push(cleanup));
-  const fleet = new Fleet(server.url);
+  const fleet = new StoreFleet(server.url);
   cleanups.push(() => fleet.close());
   let now = Date.now();
   const clock = { now: () => now };
@@ -64,7 +64,7 @@ it(`leaves nothing of ${REFUSED} creates refused while Redis was frozen`, async 
 
 it("runs no handler for a discarded session whose key Redis had already expired", async () => {
   const { server } = await spawnWithAdmin((cleanup) => cleanups.push(cleanup));
-  const fleet = new Fleet(server.url);
+  const fleet = new StoreFleet(server.url);
   cleanups.push(() => fleet.close());
   const TTL = 60_000;
   // Made with a deadline 1 ms from now in real time: Redis expires its key at once.
@@ -91,7 +91,7 @@ it("runs no handler for a discarded session whose key Redis had already expired"
 
 it("stops retrying on close while Redis is still frozen, and says what may be left", async () => {
   const { server } = await spawnWithAdmin((cleanup) => cleanups.push(cleanup));
-  const fleet = new Fleet(server.url);
+  const fleet = new StoreFleet(server.url);
   cleanups.push(() => fleet.close());
   const instance = await fleet.add({
     store: { commandTimeoutMs: COMMAND_TIMEOUT_MS },

@@ -2,9 +2,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { SessionRecord } from "@mcp-sessions/session-core";
 import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import { afterEach, describe, expect, it } from "vitest";
-import { Fleet, outcomeOf, recordUnhandledRejections } from "../support/fleet.js";
 import { joinRecording } from "../support/relay.js";
 import { baselineResources, beyond } from "../support/resources.js";
+import { outcomeOf, recordUnhandledRejections, StoreFleet } from "../support/store-fleet.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 /** ioredis's default `disconnectTimeout`: how long a closing socket may wait for the server. */
@@ -39,7 +39,7 @@ describe("close() while Redis is down", () => {
       cleanups.push(() => server.stop());
       const baseline = await baselineResources();
 
-      const fleet = new Fleet(server.url);
+      const fleet = new StoreFleet(server.url);
       cleanups.push(() => fleet.close());
       const options = {
         connection: "store",

@@ -5,17 +5,17 @@ import { startTcpProxy } from "@mcp-sessions/session-testing/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import { makeDueSoon, OffsetClock } from "../support/clock.js";
+import { spawnWithAdmin } from "../support/spawned.js";
 import {
   eventually,
-  Fleet,
-  type FleetInstance,
   type Outcome,
   outcomeOf,
   recordUnhandledRejections,
+  StoreFleet,
+  type StoreFleetInstance,
   sessionKeysUnder,
   unclaimedCount,
-} from "../support/fleet.js";
-import { spawnWithAdmin } from "../support/spawned.js";
+} from "../support/store-fleet.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 const HOUR = 3_600_000;
@@ -30,8 +30,8 @@ function spawn(args: string[] = []): ReturnType<typeof spawnWithAdmin> {
   return spawnWithAdmin((cleanup) => cleanups.push(cleanup), args);
 }
 
-function fleetOn(url: string): Fleet {
-  const fleet = new Fleet(url);
+function fleetOn(url: string): StoreFleet {
+  const fleet = new StoreFleet(url);
   cleanups.push(() => fleet.close());
   return fleet;
 }
@@ -73,9 +73,9 @@ class Load {
   }
 
   /** Runs `loops` concurrent loops on each instance. */
-  start(instances: readonly FleetInstance[], loops: number): void {
+  start(instances: readonly StoreFleetInstance[], loops: number): void {
     instances.forEach((instance, index) => {
-      const peer = instances[(index + 1) % instances.length] as FleetInstance;
+      const peer = instances[(index + 1) % instances.length] as StoreFleetInstance;
       for (let loop = 0; loop < loops; loop++) {
         this.#running.push(this.#loop(this.#running.length, instance, peer));
       }
@@ -97,7 +97,7 @@ class Load {
   }
 
   /** Successful registers on `instance` that started after `since`. */
-  registeredSince(instance: FleetInstance, since: number): number {
+  registeredSince(instance: StoreFleetInstance, since: number): number {
     return this.calls.filter(
       (call) =>
         call.instance === instance.name &&
@@ -107,7 +107,7 @@ class Load {
     ).length;
   }
 
-  async #loop(loop: number, instance: FleetInstance, peer: FleetInstance): Promise<void> {
+  async #loop(loop: number, instance: StoreFleetInstance, peer: StoreFleetInstance): Promise<void> {
     const own: string[] = [];
     const peerOwn = (): string | undefined =>
       [...this.acked].reverse().find((id) => id.startsWith(peer.name));
@@ -142,7 +142,7 @@ class Load {
 
   async #call<T>(
     loop: number,
-    instance: FleetInstance,
+    instance: StoreFleetInstance,
     op: Call["op"],
     call: () => Promise<T>,
   ): Promise<Outcome<T>> {

@@ -4,10 +4,10 @@ import { spawnRedisServer } from "@mcp-sessions/session-testing/redis";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
-import { outcomeOf, recordUnhandledRejections } from "../support/fleet.js";
 import { joinRecording, type RecordingMember, sessionRecord } from "../support/relay.js";
 import { baselineResources, beyond } from "../support/resources.js";
 import { spawnWithAdmin } from "../support/spawned.js";
+import { outcomeOf, recordUnhandledRejections } from "../support/store-fleet.js";
 
 const COMMAND_TIMEOUT_MS = 500;
 /** ioredis backs off between reconnects; the bound is generous, a passing run is quick. */

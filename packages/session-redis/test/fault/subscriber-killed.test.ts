@@ -4,11 +4,11 @@ import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testi
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  Fleet,
   notExactlyOnce,
   recordUnhandledRejections,
+  StoreFleet,
   unclaimedCount,
-} from "../support/fleet.js";
+} from "../support/store-fleet.js";
 
 const WAIT = { timeout: 30_000, interval: 50 } as const;
 /** How often the storm checks whether a subscriber is back to be killed. */
@@ -16,12 +16,12 @@ const POLL_MS = 5;
 
 let server: SpawnedRedis;
 let admin: Redis;
-let fleet: Fleet;
+let fleet: StoreFleet;
 
 beforeAll(async () => {
   server = await spawnRedisServer();
   admin = new Redis(server.url);
-  fleet = new Fleet(server.url);
+  fleet = new StoreFleet(server.url);
 });
 afterAll(async () => {
   await fleet.close();

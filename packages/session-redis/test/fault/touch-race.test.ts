@@ -3,14 +3,19 @@ import { type SpawnedRedis, spawnRedisServer } from "@mcp-sessions/session-testi
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeDueSoon, OffsetClock } from "../support/clock.js";
-import { Fleet, notExactlyOnce, sessionKeysUnder, unclaimedCount } from "../support/fleet.js";
+import {
+  notExactlyOnce,
+  StoreFleet,
+  sessionKeysUnder,
+  unclaimedCount,
+} from "../support/store-fleet.js";
 
 const WAIT = { timeout: 20_000, interval: 20 } as const;
 const HOUR = 3_600_000;
 
 let server: SpawnedRedis;
 let admin: Redis;
-const fleets: Fleet[] = [];
+const fleets: StoreFleet[] = [];
 
 beforeAll(async () => {
   server = await spawnRedisServer();
@@ -24,8 +29,8 @@ afterAll(async () => {
   await server.stop();
 });
 
-function fleet(): Fleet {
-  const created = new Fleet(server.url);
+function fleet(): StoreFleet {
+  const created = new StoreFleet(server.url);
   fleets.push(created);
   return created;
 }

@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onProcessExit } from "../exit-guard.js";
+import { pollUntil } from "../wait/poll-until.js";
 import { findExecutable } from "./executable.js";
 import { findFreePort } from "./free-port.js";
-import { pollUntil } from "./poll-until.js";
 import { sendRedisCommand } from "./redis-command.js";
 import type { SpawnedRedis, SpawnRedisServerOptions } from "./types.js";
 

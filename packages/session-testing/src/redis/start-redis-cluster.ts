@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
+import { pollUntil } from "../wait/poll-until.js";
 import { findExecutable } from "./executable.js";
 import { findFreePort } from "./free-port.js";
-import { pollUntil } from "./poll-until.js";
 import { sendRedisCommand } from "./redis-command.js";
 import { INSTALL_REDIS_HINT, launchRedisServer } from "./spawn-redis-server.js";
 import type { RedisTestCluster, SpawnedRedis, StartRedisClusterOptions } from "./types.js";

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { type RoundRobinProxy, startRoundRobinProxy } from "@mcp-sessions/session-testing/http";
+import { type ServerFleet, startServerFleet } from "@mcp-sessions/session-testing/process";
 import { type ExampleServerProcess, startExampleServerProcess } from "./example-server-process.js";
 import { relaysSubscribed } from "./redis-admin.js";
 
-export interface FleetOptions {
+export interface ExampleFleetOptions {
   readonly redisUrl: string;
   /** `SESSION_TTL_MS` of every instance. */
   readonly ttlMs: number;
@@ -15,16 +16,12 @@ export interface FleetOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** `node dist/main.js` processes on one Redis and one prefix: one fleet. */
-export interface Fleet {
+/** `node dist/main.js` processes on one Redis and one prefix: one fleet of the example server. */
+export interface ExampleFleet extends ServerFleet<ExampleServerProcess> {
   /** `REDIS_PREFIX` of every instance. */
   readonly prefix: string;
-  /** Every instance, in name order. */
-  readonly instances: readonly ExampleServerProcess[];
   readonly a: ExampleServerProcess;
   readonly b: ExampleServerProcess;
-  /** Stops every instance (SIGTERM, awaiting exit 0; one a test killed is only awaited). */
-  stop(): Promise<void>;
 }
 
 const NAMES = ["A", "B", "C", "D"] as const;
@@ -36,7 +33,7 @@ const NAMES = ["A", "B", "C", "D"] as const;
  * and each tool cancelled. Resolves once every instance's relay has subscribed: an instance
  * listens before that, and until then no reply to its requests can reach it.
  */
-export async function startFleet(options: FleetOptions): Promise<Fleet> {
+export async function startExampleFleet(options: ExampleFleetOptions): Promise<ExampleFleet> {
   const size = options.size ?? 2;
   if (size < 2 || size > NAMES.length) {
     throw new TypeError(`Expected \`size\` to be from 2 to ${NAMES.length}, got \`${size}\``);
@@ -52,37 +49,19 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     LOG_LEVEL: "info",
     ...options.env,
   };
-  const started = await Promise.allSettled(
-    NAMES.slice(0, size).map((name) =>
-      startExampleServerProcess(name, { ...env, INSTANCE_NAME: name }),
-    ),
-  );
-  const running = started.flatMap((result) =>
-    result.status === "fulfilled" ? [result.value] : [],
-  );
-  const [a, b] = running;
-  if (running.length < size || a === undefined || b === undefined) {
-    await Promise.allSettled(running.map((instance) => instance.stop()));
-    const failure = started.find((result) => result.status === "rejected");
-    throw failure?.reason ?? new Error("A fleet instance did not start");
-  }
+  const fleet = await startServerFleet({
+    names: NAMES.slice(0, size),
+    start: (name) => startExampleServerProcess(name, { ...env, INSTANCE_NAME: name }),
+  });
   try {
     await relaysSubscribed(options.redisUrl, prefix, size);
   } catch (error) {
-    await Promise.allSettled(running.map((instance) => instance.stop()));
+    // The subscriptions that never came are what the test must see; how the fleet stops is not.
+    await Promise.allSettled([fleet.stop()]);
     throw error;
   }
-  return {
-    prefix,
-    instances: running,
-    a,
-    b,
-    stop: async () => {
-      const stopped = await Promise.allSettled(running.map((instance) => instance.stop()));
-      const failure = stopped.find((result) => result.status === "rejected");
-      if (failure !== undefined) throw failure.reason;
-    },
-  };
+  const [a, b] = fleet.instances as [ExampleServerProcess, ExampleServerProcess];
+  return { ...fleet, prefix, a, b };
 }
 
 /** A round-robin proxy over `instances`, its log naming each by its instance name. */

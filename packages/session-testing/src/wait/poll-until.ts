@@ -1,23 +1,28 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { WaitOptions } from "./within.js";
 
 /** Options of {@link pollUntil}. */
-export interface PollOptions {
-  /** What is awaited, for the error message: "127.0.0.1:6379 to answer PING". */
-  readonly waitingFor: string;
-  readonly timeoutMs: number;
-  /** @default 50 */
+export interface PollOptions extends WaitOptions {
+  /** How long to wait between checks, in ms. @default 50 */
   readonly intervalMs?: number;
   /** Stops polling at once: `pollUntil` rejects with the signal's reason. */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Calls `check` until it resolves `true`. A check that rejects counts as "not yet"; its last
- * error becomes the `cause` of the timeout error.
+ * Calls `check` until it returns or resolves `true`: for a condition with no event to wait on,
+ * such as a connection appearing in Redis's `CLIENT LIST`. Prefer awaiting the event itself
+ * (with {@link deferred} and {@link within}) when there is one. A check that throws or rejects
+ * counts as "not yet"; its last error becomes the `cause` of the timeout error.
  * @throws Error "Timed out after N ms waiting for …" once `timeoutMs` has passed.
+ * @example
+ * await pollUntil(async () => (await admin.pubsub("NUMSUB", channel))[1] === 2, {
+ *   waitingFor: "both instances to subscribe",
+ *   timeoutMs: 10_000,
+ * });
  */
 export async function pollUntil(
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   options: PollOptions,
 ): Promise<void> {
   const { waitingFor, timeoutMs, intervalMs = 50, signal } = options;

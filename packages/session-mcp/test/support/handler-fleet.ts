@@ -37,7 +37,7 @@ export interface Instance {
   readonly toolEvents: string[];
 }
 
-export interface FleetOptions {
+export interface HandlerFleetOptions {
   /** Options of every instance's manager (each gets its own manager over the shared store). */
   readonly manager?: Omit<SessionManagerOptions, "store">;
   /** Handler options of every instance; a function gets every instance's URL first. */
@@ -58,7 +58,7 @@ type HandlerOptions = Pick<
   "authenticate" | "transport" | "logger" | "resumable"
 >;
 
-export interface Fleet {
+export interface HandlerFleet {
   readonly store: SessionStore;
   readonly instances: readonly Instance[];
   readonly a: Instance;
@@ -68,10 +68,11 @@ export interface Fleet {
 }
 
 /**
- * A fleet in one process: each instance has its own `SessionManager` and handler over one shared
- * `MemorySessionStore`, which delivers `ended` to every manager, as Redis does across processes.
+ * Handler instances in one process, as a fleet of processes would have them: each has its own
+ * `SessionManager` and handler over one shared `MemorySessionStore`, which delivers `ended` to
+ * every manager, as Redis does across processes.
  */
-export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+export async function startHandlerFleet(options: HandlerFleetOptions = {}): Promise<HandlerFleet> {
   const store = options.store ?? new MemorySessionStore({ logger: silentSendLog });
   const rendezvous = new Rendezvous();
   const instances: Instance[] = [];

@@ -6,15 +6,15 @@ import {
   SessionManager,
   type SessionManagerOptions,
 } from "@mcp-sessions/session-core";
+import { pollUntil } from "@mcp-sessions/session-testing/wait";
 import { Redis } from "ioredis";
-import { expect } from "vitest";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "../../src/index.js";
 
 /**
  * One member of a fleet, as a separate process would have it: its own ioredis client, its own
  * `RedisSessionStore` and its own `SessionManager`, sharing only the server and the prefix.
  */
-export interface FleetInstance {
+export interface StoreFleetInstance {
   readonly name: string;
   /** The client the test made for this instance; absent when the store owns its connection. */
   readonly client: Redis | undefined;
@@ -32,7 +32,7 @@ export interface FleetInstance {
   endedCount(id: string, reason: EndReason): number;
 }
 
-export interface FleetInstanceOptions {
+export interface StoreFleetInstanceOptions {
   /**
    * `"own"` (default): the test makes an ioredis client and passes it as `client`.
    * `"store"`: the store gets `url` and makes, and closes, its own connections.
@@ -44,24 +44,27 @@ export interface FleetInstanceOptions {
   readonly manager?: Omit<SessionManagerOptions, "store" | "logger">;
 }
 
-/** Instances on one Redis under one random prefix; `close()` closes them all. */
-export class Fleet {
+/**
+ * Store instances in this process on one Redis under one random prefix, each with its own
+ * manager, as a fleet of processes would have them; `close()` closes them all.
+ */
+export class StoreFleet {
   readonly url: string;
   readonly prefix = `fleet-${randomUUID()}`;
-  readonly instances: FleetInstance[] = [];
+  readonly instances: StoreFleetInstance[] = [];
 
   constructor(url: string) {
     this.url = url;
   }
 
   /** Starts an instance and waits until its subscriptions are live. */
-  async add(options: FleetInstanceOptions = {}): Promise<FleetInstance> {
+  async add(options: StoreFleetInstanceOptions = {}): Promise<StoreFleetInstance> {
     const instance = this.#open(options);
     await instance.store.ready();
     return instance;
   }
 
-  #open(options: FleetInstanceOptions): FleetInstance {
+  #open(options: StoreFleetInstanceOptions): StoreFleetInstance {
     const url = options.url ?? this.url;
     const logs: LogEntry[] = [];
     const logger = (entry: LogEntry): void => {
@@ -93,7 +96,7 @@ export class Fleet {
     sessions.on("destroyed", ({ id }) => {
       destroyed.push(id);
     });
-    const instance: FleetInstance = {
+    const instance: StoreFleetInstance = {
       name: `instance-${this.instances.length}`,
       client,
       store,
@@ -175,18 +178,17 @@ export async function outcomeOf<T>(call: Promise<T>): Promise<Outcome<T>> {
  * reconnects on its own schedule (ioredis backs off between attempts).
  */
 export async function eventually<T>(call: () => Promise<T>): Promise<T> {
-  let last: Outcome<T> | undefined;
-  await expect
-    .poll(
-      async () => {
-        last = await outcomeOf(call());
-        return last.status;
-      },
-      { timeout: 30_000, interval: 50 },
-    )
-    .toBe("resolved");
-  if (last?.status !== "resolved") throw new Error("unreachable: the poll saw it resolve");
-  return last.value;
+  let resolved: { value: T } | undefined;
+  // A rejection counts as "not yet"; the last one is the timeout error's cause.
+  await pollUntil(
+    async () => {
+      resolved = { value: await call() };
+      return true;
+    },
+    { waitingFor: "the call to resolve after the outage", timeoutMs: 30_000 },
+  );
+  if (resolved === undefined) throw new Error("unreachable: the poll saw it resolve");
+  return resolved.value;
 }
 
 /** Ids whose value in `counts` is not exactly one, with their counts; `[]` when all are. */
