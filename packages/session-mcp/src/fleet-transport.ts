@@ -13,6 +13,11 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { parseRoutedRequestId, routedRequestId } from "./fleet-ids.js";
 import { type MessageKind, messageKind } from "./json-rpc.js";
+import {
+  goesOnStandaloneStream,
+  isSdkRequestId,
+  usesOwnIdAsProgressToken,
+} from "./sdk-assumptions.js";
 
 /** Sends a message that belongs on the client's standalone stream, wherever it is open. */
 export type StandaloneSender = (message: JSONRPCMessage) => Promise<void>;
@@ -67,10 +72,9 @@ export class FleetTransport implements Transport {
     const kind = messageKind(message);
     const outgoing = this.#outbound(message, kind);
     const relatedRequestId = options?.relatedRequestId;
+    if (goesOnStandaloneStream(kind, relatedRequestId)) return this.#sendStandalone(outgoing);
     // A response, or a message about a request, goes on that request's stream: here.
-    if (relatedRequestId !== undefined) return this.#inner.send(outgoing, { relatedRequestId });
-    if (kind === "response") return this.#inner.send(outgoing);
-    return this.#sendStandalone(outgoing);
+    return this.#inner.send(outgoing, relatedRequestId === undefined ? {} : { relatedRequestId });
   }
 
   /** A message from the client that another instance received and routed here. */
@@ -79,8 +83,9 @@ export class FleetTransport implements Transport {
   }
 
   /**
-   * Fails every request still waiting for the client with `reason`, as an error reply would:
-   * the tool that sent it gets an `McpError` at once instead of waiting for its timeout.
+   * Fails every request still waiting for the client with `reason`, as an error reply would
+   * (sdk-assumptions: ERROR_REPLY_FAILS_REQUEST): the tool that sent it gets an `McpError` at
+   * once instead of waiting for its timeout.
    */
   failWaiting(reason: string): void {
     for (const id of [...this.#waiting]) {
@@ -96,23 +101,22 @@ export class FleetTransport implements Transport {
   #outbound(message: JSONRPCMessage, kind: MessageKind): JSONRPCMessage {
     if (kind === "request") {
       const request = message as JSONRPCRequest;
-      if (typeof request.id !== "number") return message;
+      if (!isSdkRequestId(request.id)) return message;
       this.#waiting.add(request.id);
       const id = routedRequestId(this.#memberId, request.id);
-      const meta = request.params?._meta;
-      // The SDK's progress token for a request is the request's own id.
-      if (meta?.progressToken === request.id) {
-        return {
-          ...request,
-          id,
-          params: { ...request.params, _meta: { ...meta, progressToken: id } },
+      if (usesOwnIdAsProgressToken(request)) {
+        const params = {
+          ...request.params,
+          _meta: { ...request.params?._meta, progressToken: id },
         };
+        return { ...request, id, params };
       }
       return { ...request, id };
     }
     if (kind === "notification") {
       const notification = message as JSONRPCNotification;
       const requestId = notification.params?.requestId;
+      // The SDK cancels a request by its own id (sdk-assumptions: CANCELLATION_BY_ID).
       if (
         notification.method === "notifications/cancelled" &&
         typeof requestId === "number" &&

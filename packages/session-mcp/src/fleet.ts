@@ -8,13 +8,17 @@ import {
   type SessionRelay,
   type StreamEvent,
 } from "@mcp-sessions/session-core";
-import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type {
+  EventStore,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { parseEventId, parseRoutedRequestId } from "./fleet-ids.js";
+import { FleetTransport } from "./fleet-transport.js";
 import { isJsonRpcMessage, messageKind, notificationMethod } from "./json-rpc.js";
-import { errorResponse } from "./json-rpc-errors.js";
 import { RelayEventStore } from "./relay-event-store.js";
-import { STANDALONE_STREAM, type StreamSink, StreamSinks } from "./stream-sinks.js";
+import { keepAliveIntervalMs, STANDALONE_STREAM_ID } from "./sdk-assumptions.js";
+import { type StreamSink, StreamSinks } from "./stream-sinks.js";
 
 const LOGGER = "session-mcp/fleet";
 
@@ -22,11 +26,12 @@ export interface FleetOptions {
   readonly relay: SessionRelay;
   /** Keep every SSE event in the session's log, so a client can resume on any instance. */
   readonly resumable: boolean;
-  /** The transports' `keepAliveMs`: resumed streams, which are the handler's own, keep it too. */
+  /**
+   * The transports' `keepAliveMs` option, `undefined` for the SDK's default: resumed streams,
+   * which are the handler's own, keep the same rhythm.
+   */
   readonly keepAliveMs: number | undefined;
   readonly logger: SendLog;
-  /** A client message another instance received for a session, routed to this one. */
-  readonly onRouted: (sessionId: string, message: JSONRPCMessage) => void;
 }
 
 /** What `routeFromClient` did with a client's messages. */
@@ -42,8 +47,10 @@ export type Routed =
   | { readonly kind: "invalid" };
 
 /**
- * This instance's part in the fleet: its relay membership, and the SSE responses here that
- * relayed events go to. Everything in and out of another instance passes through here.
+ * This instance's part in the fleet: its relay membership, the session transports here that
+ * routed client messages go to, and the SSE streams here that relayed events go to. Everything
+ * in and out of another instance passes through here; it speaks relay and streams, and leaves
+ * HTTP to the handler.
  *
  * - A client's reply to a server request, and its progress on one, go to the instance whose
  *   request it answers, named in the request id.
@@ -57,11 +64,14 @@ export class Fleet {
   readonly member: RelayMember;
   readonly #options: FleetOptions;
   readonly #sinks = new StreamSinks();
+  /** The transport of each session live here, which client messages routed here go to. */
+  readonly #attached = new Map<string, FleetTransport>();
 
   constructor(options: FleetOptions) {
     this.#options = options;
     this.member = options.relay.join({
-      message: (sessionId, message) => options.onRouted(sessionId, message as JSONRPCMessage),
+      message: (sessionId, message) =>
+        this.#attached.get(sessionId)?.deliver(message as JSONRPCMessage),
       event: (sessionId, streamId, event) =>
         this.#sinks.get(sessionId, streamId)?.writeEvent(event),
     });
@@ -72,6 +82,23 @@ export class Fleet {
     return this.#options.resumable ? new RelayEventStore(sessionId, this.member) : undefined;
   }
 
+  /** A session's SDK transport, wrapped so that its server's messages find their way. */
+  wrap(sessionId: string, inner: WebStandardStreamableHTTPServerTransport): FleetTransport {
+    return new FleetTransport(inner, this.member.id, (message) =>
+      this.sendStandalone(sessionId, message),
+    );
+  }
+
+  /** From now on, client messages other instances receive for the session go to `transport`. */
+  attach(sessionId: string, transport: FleetTransport): void {
+    this.#attached.set(sessionId, transport);
+  }
+
+  /** Undoes `attach`, unless another transport of the session was attached since. */
+  detach(sessionId: string, transport: FleetTransport): void {
+    if (this.#attached.get(sessionId) === transport) this.#attached.delete(sessionId);
+  }
+
   /**
    * Sends a server message outside any request to the client's standalone stream, wherever it
    * is open. Never rejects: like the SDK with no stream open, a message that cannot be delivered
@@ -80,13 +107,13 @@ export class Fleet {
   async sendStandalone(sessionId: string, message: JSONRPCMessage): Promise<void> {
     const { resumable } = this.#options;
     // Logged events must reach the stream in log order, so they always go through the relay.
-    const here = resumable ? undefined : this.#sinks.get(sessionId, STANDALONE_STREAM);
+    const here = resumable ? undefined : this.#sinks.get(sessionId, STANDALONE_STREAM_ID);
     if (here) {
       here.writeEvent({ message: message as RelayMessage });
       return;
     }
     try {
-      await this.member.publish(sessionId, STANDALONE_STREAM, message as RelayMessage, {
+      await this.member.publish(sessionId, STANDALONE_STREAM_ID, message as RelayMessage, {
         store: resumable,
       });
     } catch (error) {
@@ -102,8 +129,8 @@ export class Fleet {
    */
   async routeFromClient(sessionId: string, messages: readonly unknown[]): Promise<Routed> {
     const destinations = messages.map((message) => destinationOf(message, this.member.id));
-    // A message that is not JSON-RPC makes the transport refuse the whole body, so every one is
-    // checked before any leaves. The check is a zod parse: a body that stays here skips it, as
+    // A message that is not JSON-RPC makes the transport refuse the whole body (sdk-assumptions:
+    // BODY_ALL_OR_NOTHING), so every one is checked before any leaves. The check is a zod parse: a body that stays here skips it, as
     // the transport checks that one itself.
     if (destinations.some((to) => to !== "here") && !messages.every(isJsonRpcMessage)) {
       return { kind: "invalid" };
@@ -124,50 +151,43 @@ export class Fleet {
   }
 
   /**
-   * The SDK's response to a GET, with this instance holding the session's standalone stream:
-   * from the moment it is returned, every message outside a request reaches it.
-   * @throws StoreUnavailableError when the relay is down; the SDK's stream is released
+   * Holds the session's standalone stream here, around `upstream`, the body of the SDK's answer
+   * to the GET: from the moment it is returned, every message outside a request reaches it.
+   * @throws StoreUnavailableError when the relay is down; `upstream` is cancelled
    */
-  async openStandalone(sessionId: string, response: Response): Promise<Response> {
-    const sink = this.#openSink(sessionId, STANDALONE_STREAM);
+  async openStandalone(
+    sessionId: string,
+    upstream: ReadableStream<Uint8Array>,
+  ): Promise<ReadableStream<Uint8Array>> {
+    const sink = this.#openSink(sessionId, STANDALONE_STREAM_ID);
     try {
       await this.#hold(sink);
     } catch (error) {
-      await response.body?.cancel();
+      await upstream.cancel();
       throw error;
     }
-    return new Response(sink.body(response.body ?? undefined), {
-      status: response.status,
-      headers: response.headers,
-    });
+    return sink.body(upstream);
   }
 
   /**
-   * Answers a GET with `Last-Event-ID`: replays the stream's logged events after it, then
-   * streams the rest as they are logged, whichever instance writes them.
+   * The stream of a `Last-Event-ID` resume: the logged events after it, then the rest as they
+   * are logged, whichever instance writes them. `undefined` when the id is no event of this
+   * session that is still kept.
    * @throws StoreUnavailableError when the relay is down
    */
-  async resume(sessionId: string, request: Request, lastEventId: string): Promise<Response> {
-    if (!request.headers.get("accept")?.includes("text/event-stream")) {
-      return errorResponse("not-acceptable");
-    }
+  async resume(
+    sessionId: string,
+    lastEventId: string,
+  ): Promise<ReadableStream<Uint8Array> | undefined> {
     const parsed = parseEventId(lastEventId);
-    if (parsed === undefined) return errorResponse("unknown-event-id");
+    if (parsed === undefined) return undefined;
     const sink = this.#openSink(sessionId, parsed.streamId);
     const replay = await this.#hold(sink, { after: parsed.position });
-    if (replay === undefined) return errorResponse("unknown-event-id");
+    if (replay === undefined) return undefined;
     // The hold and the read were one atomic step: what the sink got since is all newer.
     sink.replayFirst(replay);
-    sink.keepAlive(this.#options.keepAliveMs);
-    return new Response(sink.body(), {
-      headers: {
-        "Content-Type": "text/event-stream",
-        "Cache-Control": "no-cache, no-transform",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-        "mcp-session-id": sessionId,
-      },
-    });
+    sink.keepAlive(keepAliveIntervalMs(this.#options.keepAliveMs));
+    return sink.body();
   }
 
   /** Closes this instance's streams of a session that ended. */
@@ -176,6 +196,7 @@ export class Fleet {
   }
 
   async close(): Promise<void> {
+    this.#attached.clear();
     this.#sinks.closeAll();
     await this.member.leave();
   }

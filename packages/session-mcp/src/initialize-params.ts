@@ -32,7 +32,7 @@ function syntheticHeaders(host: string | null, sessionId?: string): Headers {
   // `allowedHosts` on every request, the replayed ones included.
   if (host !== null) headers.set("host", host);
   // No mcp-protocol-version: the negotiated one may differ from the requested one, and the SDK
-  // accepts a request without the header.
+  // accepts a request without the header (sdk-assumptions: ADOPTION_REPLAY).
   if (sessionId !== undefined) headers.set("mcp-session-id", sessionId);
   return headers;
 }

@@ -1,8 +1,11 @@
-import { MAX_BATCH_SIZE, MAX_BODY_DEPTH } from "./request-limits.js";
+import { isSessionError } from "@mcp-sessions/session-core";
+import { MAX_BODY_DEPTH } from "./request-limits.js";
+import { ALLOWED_METHODS, SDK_REFUSALS } from "./sdk-assumptions.js";
 
 /**
- * Why a request cannot reach a transport, or what became of one that went to another instance. Each maps to one HTTP status and JSON-RPC error, in the
- * SDK's shape, in `errorResponse` and nowhere else.
+ * Why a request cannot reach a transport, or what became of one that went to another instance.
+ * Each maps to one HTTP status and JSON-RPC error, in the SDK's shape, in `errorResponse` and
+ * nowhere else.
  */
 export type Refusal =
   | "session-not-found"
@@ -26,20 +29,12 @@ export type Refusal =
 const REFUSALS: Readonly<
   Record<Refusal, readonly [status: number, code: number, message: string]>
 > = {
-  "session-not-found": [404, -32001, "Session not found"],
-  "session-header-required": [400, -32000, "Bad Request: Mcp-Session-Id header is required"],
+  // Where the transport has an answer of its own, the client gets it word for word.
+  ...SDK_REFUSALS,
   "invalid-session-id": [
     400,
     -32000,
     "Bad Request: Mcp-Session-Id must be 1 to 256 visible ASCII characters",
-  ],
-  "parse-error": [400, -32700, "Parse error: Invalid JSON"],
-  // The next two are the SDK transport's own answers, word for word.
-  "invalid-message": [400, -32700, "Parse error: Invalid JSON-RPC message"],
-  "batch-too-large": [
-    400,
-    -32600,
-    `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`,
   ],
   "body-too-deep": [
     400,
@@ -55,8 +50,6 @@ const REFUSALS: Readonly<
   unauthenticated: [401, -32000, "Unauthorized"],
   capacity: [503, -32000, "Service Unavailable: session limit reached; retry later"],
   "store-unavailable": [503, -32000, "Service Unavailable: session store unreachable; retry later"],
-  "method-not-allowed": [405, -32000, "Method not allowed."],
-  "not-acceptable": [406, -32000, "Not Acceptable: Client must accept text/event-stream"],
   "unknown-event-id": [
     400,
     -32000,
@@ -74,7 +67,7 @@ const REFUSALS: Readonly<
 export function errorResponse(refusal: Refusal): Response {
   const [status, code, message] = REFUSALS[refusal];
   const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (refusal === "method-not-allowed") headers.Allow = "GET, POST, DELETE";
+  if (refusal === "method-not-allowed") headers.Allow = ALLOWED_METHODS;
   if (status === 503) headers["Retry-After"] = "1";
   // The rest of an oversized body is still in flight and never read: a connection reused after
   // it would hang, so Node closes this one once the response is out.
@@ -83,4 +76,22 @@ export function errorResponse(refusal: Refusal): Response {
     status,
     headers,
   });
+}
+
+/** Maps an error from the manager or store to the refusal the client sees. */
+export function refusalFor(error: unknown): Refusal {
+  if (!isSessionError(error)) return "internal";
+  switch (error.code) {
+    case "SESSION_LIMIT_REACHED":
+      return "capacity";
+    case "STORE_UNAVAILABLE":
+    case "STORE_CLOSED":
+      return "store-unavailable";
+    case "INVALID_METADATA":
+      return "invalid-initialize";
+    case "INVALID_SESSION_ID":
+      return "invalid-session-id";
+    default:
+      return "internal";
+  }
 }

@@ -11,9 +11,8 @@ import {
   type WebStandardStreamableHTTPServerTransportOptions,
 } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Fleet } from "./fleet.js";
-import { FleetTransport } from "./fleet-transport.js";
+import type { FleetTransport } from "./fleet-transport.js";
 import { replayRequests } from "./initialize-params.js";
 
 const LOGGER = "session-mcp/local-sessions";
@@ -41,11 +40,11 @@ export interface LocalSession {
   readonly id: string;
   /** The SDK's transport, for `handleRequest`. */
   readonly transport: WebStandardStreamableHTTPServerTransport;
-  /** The server's side of it, wrapped for the fleet. */
-  readonly fleetTransport: FleetTransport;
 }
 
 interface Entry extends LocalSession {
+  /** The server's side of `transport`, wrapped for the fleet: the server is connected to it. */
+  readonly fleetTransport: FleetTransport;
   readonly server: McpServerLike;
   /** The session's owner, as the store had it when this instance opened the session. */
   readonly owner: string | undefined;
@@ -61,8 +60,10 @@ export interface LocalSessionsOptions {
 /**
  * The transports and servers of the sessions live on this instance. A session made elsewhere is
  * adopted on first use: a fresh transport and server, brought up by replaying the stored
- * `initialize` through the public `handleRequest`. Concurrent first requests share one adoption,
- * and a failed adoption leaves nothing behind, so the next request tries again.
+ * `initialize` through the public `handleRequest` (sdk-assumptions: ADOPTION_REPLAY).
+ * Concurrent first requests share one adoption, and a failed adoption leaves nothing behind, so
+ * the next request tries again. A live session's transport is attached to the fleet, which
+ * hands it the client messages other instances receive for it.
  */
 export class LocalSessions {
   readonly #options: LocalSessionsOptions;
@@ -125,7 +126,7 @@ export class LocalSessions {
     await this.#opening.get(id)?.catch(() => undefined);
     const entry = this.#live.get(id);
     if (!entry) return;
-    this.#live.delete(id);
+    this.#forget(entry);
     await this.#dispose(entry);
   }
 
@@ -146,11 +147,6 @@ export class LocalSessions {
     await Promise.all([...this.#live.keys()].map((id) => this.close(id)));
   }
 
-  /** Hands a client message that another instance received to this session's server. */
-  deliver(id: string, message: JSONRPCMessage): void {
-    this.#live.get(id)?.fleetTransport.deliver(message);
-  }
-
   #open(id: string, build: () => Promise<Entry>): Promise<Entry> {
     const pending = this.#opening.get(id);
     if (pending) return pending;
@@ -159,6 +155,7 @@ export class LocalSessions {
     const opening = build()
       .then((entry) => {
         this.#live.set(id, entry);
+        this.#options.fleet.attach(id, entry.fleetTransport);
         return entry;
       })
       .finally(() => this.#opening.delete(id));
@@ -174,9 +171,7 @@ export class LocalSessions {
       ...(eventStore ? { eventStore } : {}),
       sessionIdGenerator: () => session.id,
     });
-    const fleetTransport = new FleetTransport(transport, fleet.member.id, (message) =>
-      fleet.sendStandalone(session.id, message),
-    );
+    const fleetTransport = fleet.wrap(session.id, transport);
     const entry: Entry = {
       id: session.id,
       transport,
@@ -184,12 +179,18 @@ export class LocalSessions {
       server: await this.#options.createServer(session),
       owner: session.owner,
     };
-    // Set before connect: the SDK chains its own onclose after ours.
-    fleetTransport.onclose = () => {
-      if (this.#live.get(session.id) === entry) this.#live.delete(session.id);
-    };
+    // Set before connect: the SDK chains its own onclose after ours (sdk-assumptions:
+    // ONCLOSE_CHAINED). A DELETE closes the transport this way (DELETE_CLOSES).
+    fleetTransport.onclose = () => this.#forget(entry);
     await entry.server.connect(fleetTransport);
     return entry;
+  }
+
+  /** Drops a session from what is live here, unless another entry took its place since. */
+  #forget(entry: Entry): void {
+    if (this.#live.get(entry.id) !== entry) return;
+    this.#live.delete(entry.id);
+    this.#options.fleet.detach(entry.id, entry.fleetTransport);
   }
 
   async #dispose(entry: Entry): Promise<void> {
@@ -197,7 +198,8 @@ export class LocalSessions {
       "The session ended, or its server closed, before the client replied",
     );
     try {
-      // Closing the server closes its transport and every stream of it.
+      // Closing the server closes its transport and every stream of it (sdk-assumptions:
+      // SERVER_CLOSE_CLOSES_TRANSPORT).
       await entry.server.close();
     } catch (error) {
       log(this.#options.logger, {

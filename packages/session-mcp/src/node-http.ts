@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MAX_BODY_BYTES } from "./request-limits.js";
+import { MAX_BODY_BYTES } from "./sdk-assumptions.js";
 
 /** The body of a request, read once: parsed JSON, raw text, or nothing (GET, DELETE). */
 export type RequestBody =
@@ -63,7 +63,8 @@ function requestUrl(req: IncomingMessage): URL {
 /**
  * Writes a web `Response` to a Node response, streaming its body (SSE stays open as long as the
  * body does). Resolves when the body ended or the client went away; a client that disconnects
- * cancels the body, which is how the SDK learns a stream closed. To a client already gone
+ * cancels the body, which is how the SDK learns a stream closed (sdk-assumptions:
+ * ONE_STANDALONE_STREAM). To a client already gone
  * nothing is written: the body is cancelled at once.
  */
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {

@@ -40,8 +40,9 @@ export interface McpSessionHandlerOptions {
   authenticate?: (req: IncomingMessage) => string | undefined | Promise<string | undefined>;
   /**
    * Passed to each `WebStandardStreamableHTTPServerTransport` (`enableJsonResponse`,
-   * `allowedHosts`, `allowedOrigins`, `enableDnsRebindingProtection`, `eventStore`,
-   * `retryInterval`, `keepAliveMs`). The session hooks are the handler's own.
+   * `allowedHosts`, `allowedOrigins`, `enableDnsRebindingProtection`, `retryInterval`,
+   * `keepAliveMs`). The session hooks and the event store are the handler's own (see
+   * `resumable`), and so is the 4 MiB body limit: the handler reads every body itself.
    * @default {}
    */
   transport?: TransportOptions;

@@ -5,14 +5,19 @@ import type {
   StreamId,
 } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { eventId, parseEventId } from "./fleet-ids.js";
+import { eventId } from "./fleet-ids.js";
 
 /**
- * The SDK's `EventStore` for one session, kept in the session store's event log (a Redis Stream
+ * The SDK's `EventStore` for one session, kept in the relay's per-session log (a Redis Stream
  * per session with `RedisSessionStore`), so any instance can replay it. Event ids are
  * `<stream>.<position>`: the session comes from the `Mcp-Session-Id` header, the stream and the
  * place in the log from the id. Storing an event also hands it to whichever instance holds the
  * stream, so a stream resumed elsewhere keeps receiving what this instance's server sends on it.
+ *
+ * It only stores. Every `Last-Event-ID` is answered by `Fleet.resume`, which reads the log and
+ * takes the stream's hold in one atomic step and needs no transport on the instance it lands
+ * on; the SDK's own replay would need an adopted transport there, and could not see events
+ * written after it by another instance.
  */
 export class RelayEventStore implements EventStore {
   readonly #sessionId: string;
@@ -34,26 +39,16 @@ export class RelayEventStore implements EventStore {
     return eventId(streamId, position);
   }
 
-  async getStreamIdForEventId(id: EventId): Promise<StreamId | undefined> {
-    return parseEventId(id)?.streamId;
-  }
-
-  /** Replays the stream's events after `lastEventId` and holds the stream on this instance. */
-  async replayEventsAfter(
-    lastEventId: EventId,
-    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
-  ): Promise<StreamId> {
-    const parsed = parseEventId(lastEventId);
-    const events =
-      parsed &&
-      (await this.#member.hold(this.#sessionId, parsed.streamId, { after: parsed.position }));
-    if (parsed === undefined || events === undefined) {
-      throw new Error("Unknown Last-Event-ID: never stored, no longer kept, or another session's");
-    }
-    for (const event of events) {
-      if (event.position === undefined || Object.keys(event.message).length === 0) continue;
-      await send(eventId(parsed.streamId, event.position), event.message as JSONRPCMessage);
-    }
-    return parsed.streamId;
+  /**
+   * Never called; the SDK's `EventStore` type requires it. The transport replays only for a GET
+   * with `Last-Event-ID` (sdk-assumptions: REPLAY_ONLY_ON_GET), and the handler answers each of
+   * those with `Fleet.resume` before any transport sees it. Should an SDK release call it from
+   * elsewhere, the transport answers that request with its own 500 and passes this error to
+   * its `onerror`.
+   */
+  replayEventsAfter(): Promise<StreamId> {
+    return Promise.reject(
+      new Error("RelayEventStore does not replay: the handler answers Last-Event-ID itself"),
+    );
   }
 }

@@ -1,19 +1,11 @@
 import type { Refusal } from "./json-rpc-errors.js";
+import { MAX_BATCH_SIZE } from "./sdk-assumptions.js";
 
 /*
- * The SDK's limits, copied: `DEFAULT_MAX_REQUEST_BODY_SIZE` and `MAX_BATCH_SIZE` in
- * `@modelcontextprotocol/sdk/dist/esm/server/requestBody.js` (1.32.2), applied by
- * `WebStandardStreamableHTTPServerTransport.handlePostRequest`. The handler reads every body and
- * routes some messages to other instances before a transport sees them, so it must refuse what
- * the transport would, first. They are copies because that module is no documented export and
- * older 1.x releases lack it; this file is the one place that assumes them.
+ * The handler's own limit on a body, on top of the SDK's body size and batch limits
+ * (`sdk-assumptions.ts`), which it applies too: it reads every body and routes some messages to
+ * other instances before a transport sees them, so it must refuse what the transport would, first.
  */
-
-/** Largest request body read, as the SDK's transport reads: 4 MiB. */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-/** Most messages in one JSON-RPC batch, as the SDK's transport takes. */
-export const MAX_BATCH_SIZE = 100;
 
 /**
  * Deepest nesting of arrays and objects in a body: ours, not the SDK's. `JSON.parse` does not

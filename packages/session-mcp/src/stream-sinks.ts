@@ -1,12 +1,16 @@
 import type { StreamEvent } from "@mcp-sessions/session-core";
 import { eventId } from "./fleet-ids.js";
 import { messageKind } from "./json-rpc.js";
-
-/** The stream id of the client's standalone GET stream, as the SDK names it. */
-export const STANDALONE_STREAM = "_GET_stream";
+import {
+  endsRequestStream,
+  isPrimingEvent,
+  SSE_KEEP_ALIVE,
+  STANDALONE_STREAM_ID,
+  sseEvent,
+} from "./sdk-assumptions.js";
 
 const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(": keepalive\n\n");
+const KEEP_ALIVE = encoder.encode(SSE_KEEP_ALIVE);
 
 /**
  * One SSE response on this instance that relayed events are written to: the standalone GET
@@ -60,8 +64,8 @@ export class StreamSink {
   }
 
   /**
-   * Writes an SSE comment every `intervalMs` until the sink closes, as the SDK does on its own
-   * streams with `keepAliveMs`, so proxies do not cut a quiet stream.
+   * Writes the SDK's keep-alive comment every `intervalMs` until the sink closes, as the SDK
+   * does on its own streams, so proxies do not cut a quiet stream. `undefined`: none.
    */
   keepAlive(intervalMs: number | undefined): void {
     if (intervalMs === undefined || this.#closed) return;
@@ -108,15 +112,14 @@ export class StreamSink {
   }
 
   #encode(event: StreamEvent): Uint8Array | undefined {
-    // The SDK stores an empty priming event per stream; it carries no message to replay.
-    if (Object.keys(event.message).length === 0) return undefined;
-    const id =
-      event.position === undefined ? "" : `id: ${eventId(this.streamId, event.position)}\n`;
-    return encoder.encode(`event: message\n${id}data: ${JSON.stringify(event.message)}\n\n`);
+    // The SDK wrote the priming event itself; it carries no message to replay.
+    if (isPrimingEvent(event.message)) return undefined;
+    const id = event.position === undefined ? undefined : eventId(this.streamId, event.position);
+    return encoder.encode(sseEvent(event.message, id));
   }
 
   #isLast(event: StreamEvent): boolean {
-    return this.streamId !== STANDALONE_STREAM && messageKind(event.message) === "response";
+    return this.streamId !== STANDALONE_STREAM_ID && endsRequestStream(messageKind(event.message));
   }
 
   #write(chunk: Uint8Array): void {
