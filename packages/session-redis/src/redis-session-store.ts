@@ -18,17 +18,18 @@ import {
   type TouchOptions,
   unrefTimeout,
 } from "@mcp-sessions/session-core";
-import { type Cluster, Redis } from "ioredis";
 import { KeyLayout } from "./keys.js";
-import { disconnect, StoreEvents } from "./keyspace-events.js";
+import { KeyspaceEvents } from "./keyspace-events.js";
 import {
   type RedisSessionStoreOptions,
   type ResolvedRedisSessionStoreOptions,
   resolveOptions,
 } from "./options.js";
+import { RedisConnection } from "./redis-connection.js";
 import { closedError, toStoreError, withDeadline } from "./redis-errors.js";
 import { RedisRelay } from "./redis-relay.js";
 import { SessionScripts } from "./scripts.js";
+import { parseStoreMessage } from "./store-channel.js";
 import { sweepBuckets } from "./sweeper.js";
 
 const LOGGER = "session-redis/store";
@@ -45,7 +46,8 @@ const CLEAR_BATCH = 500;
  * each, one round trip. Expiry is claimed with ZREM, which answers 1 to exactly one instance:
  * that one delivers `expired`. Every instance hears `ended` through the store's channel.
  * `relay` carries MCP traffic between the instances over pub/sub, with each session's event log
- * as a stream under the session's hash tag that ends with the session.
+ * as a stream under the session's hash tag that ends with the session. Standalone, a store and
+ * its relay use two connections: one for commands and one for every subscription.
  *
  * @example
  * const store = new RedisSessionStore({ url: process.env.REDIS_URL, prefix: "my-app" });
@@ -54,17 +56,27 @@ const CLEAR_BATCH = 500;
  */
 export class RedisSessionStore implements SessionStore {
   readonly #options: ResolvedRedisSessionStoreOptions;
-  readonly #client: Redis | Cluster;
-  readonly #ownsClient: boolean;
+  readonly #connection: RedisConnection;
+  readonly #instanceId = randomUUID();
   readonly #keys: KeyLayout;
   readonly #scripts: SessionScripts;
-  readonly #events: StoreEvents;
+  readonly #keyspaceEvents: KeyspaceEvents;
   readonly #relay: RedisRelay;
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /** The latest attempt to subscribe; replaced by each retry after an outage at start-up. */
+  /**
+   * The latest attempt to subscribe, or the retry scheduled after an outage at start-up: so
+   * `ready()` in between waits for the retry instead of repeating the last failure.
+   */
   #ready: Promise<void>;
   #retryTimer: NodeJS.Timeout | undefined;
+  /**
+   * Rejects when close() begins: a start-up still in flight is given up then. Its subscriptions
+   * are closing, and a CONFIG call sent just before Redis went away waits, in ioredis, for a
+   * reconnect that a closed connection never makes.
+   */
+  readonly #closing: Promise<never>;
+  #signalClosing: (error: Error) => void = () => {};
   /** Cluster creates under `maxSessions` count then insert; one at a time per instance. */
   #limitedCreates: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | undefined;
@@ -72,36 +84,26 @@ export class RedisSessionStore implements SessionStore {
   /** @throws TypeError naming the first invalid option */
   constructor(options: RedisSessionStoreOptions) {
     this.#options = resolveOptions(options);
+    this.#closing = new Promise<never>((_, reject) => {
+      this.#signalClosing = reject;
+    });
+    // Only ever raced against a start-up, which passes it on to whoever awaits ready().
+    this.#closing.catch(() => {});
     const { connection, prefix, buckets, logger } = this.#options;
-    if ("client" in connection) {
-      this.#client = connection.client;
-      this.#ownsClient = false;
-    } else {
-      // Fail fast while Redis is down instead of queueing for ioredis's default 20 retries.
-      this.#client = new Redis(connection.url, { maxRetriesPerRequest: 1 });
-      this.#ownsClient = true;
-      this.#client.on("error", (error: unknown) =>
-        log(logger, {
-          level: "warning",
-          logger: LOGGER,
-          data: { message: "Redis connection error; reconnecting", error: describeError(error) },
-        }),
-      );
-    }
-    const instanceId = randomUUID();
+    this.#connection = new RedisConnection({ source: connection, prefix, logger });
+    const { client, subscriber } = this.#connection;
     this.#keys = new KeyLayout(prefix, buckets);
-    this.#scripts = new SessionScripts(this.#client, this.#keys, instanceId);
-    this.#events = new StoreEvents({
-      client: this.#client,
+    this.#scripts = new SessionScripts(client, this.#keys, this.#instanceId);
+    this.#keyspaceEvents = new KeyspaceEvents({
+      connection: this.#connection,
       keys: this.#keys,
       mode: this.#options.keyspaceEvents,
-      instanceId,
       logger,
       onExpiredKey: (id) => this.#claimNow(id),
-      onEnded: (id, reason) => this.#signalEnded(id, reason),
     });
     this.#relay = new RedisRelay({
-      client: this.#client,
+      client,
+      subscriber,
       keys: this.#keys,
       maxEventsPerSession: this.#options.maxEventsPerSession,
       commandTimeoutMs: this.#options.commandTimeoutMs,
@@ -125,8 +127,11 @@ export class RedisSessionStore implements SessionStore {
   /**
    * Resolves once `notify-keyspace-events` is checked and the subscriptions are live. Data
    * methods do not wait for it; await it at start-up to fail fast on a misconfigured server.
+   * While Redis is unreachable the store tries again every second; a call in between waits for
+   * the next try.
    * @throws StoreConfigurationError (`STORE_MISCONFIGURED`) when keyspace events are off and
-   *   CONFIG is refused; StoreUnavailableError when Redis cannot be reached
+   *   CONFIG is refused; StoreUnavailableError when Redis cannot be reached; StoreClosedError
+   *   (`STORE_CLOSED`) when the store closed first
    */
   ready(): Promise<void> {
     return this.#ready;
@@ -137,12 +142,20 @@ export class RedisSessionStore implements SessionStore {
    * back with Redis. A misconfigured server is not retried: that needs a person.
    */
   #startEvents(): Promise<void> {
-    const started = this.#events.start().catch((error: unknown) => {
-      // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE.
-      throw toStoreError("start-up", error);
-    });
+    const started = Promise.race([
+      Promise.all([this.#listenForEnds(), this.#keyspaceEvents.start()]),
+      this.#closing,
+    ]).then(
+      () => {},
+      (error: unknown) => {
+        // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE.
+        throw toStoreError("start-up", error);
+      },
+    );
     // Whoever awaits ready() gets the error; this keeps it from going unhandled otherwise.
     started.catch((error: unknown) => {
+      // Closed while starting: nothing failed, and nothing is retried.
+      if (isSessionError(error) && error.code === "STORE_CLOSED") return;
       const outage = isSessionError(error) && error.code === "STORE_UNAVAILABLE";
       log(this.#options.logger, {
         level: "error",
@@ -154,12 +167,35 @@ export class RedisSessionStore implements SessionStore {
           error: describeError(error),
         },
       });
-      if (!outage || this.#closed) return;
-      this.#retryTimer = unrefTimeout(() => {
-        if (!this.#closed) this.#ready = this.#startEvents();
-      }, START_RETRY_MS);
+      if (outage && !this.#closed) this.#ready = this.#retryStart();
     });
     return started;
+  }
+
+  /** Starts again in `START_RETRY_MS`; close() cancels it, and it rejects with STORE_CLOSED. */
+  #retryStart(): Promise<void> {
+    const retried = Promise.race([
+      new Promise<void>((resolve, reject) => {
+        this.#retryTimer = unrefTimeout(
+          () => this.#startEvents().then(resolve, reject),
+          START_RETRY_MS,
+        );
+      }),
+      this.#closing,
+    ]);
+    // Whoever awaits ready() gets the outcome, which #startEvents logs.
+    retried.catch(() => {});
+    return retried;
+  }
+
+  /** The store's channel: deletes and expiry claims announced by every other instance. */
+  #listenForEnds(): Promise<void> {
+    return this.#connection.subscriber.listen("classic", [this.#keys.channel], (payload) => {
+      const message = parseStoreMessage(payload);
+      if (message !== undefined && message.instanceId !== this.#instanceId) {
+        this.#signalEnded(message.id, message.reason);
+      }
+    });
   }
 
   create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -169,7 +205,7 @@ export class RedisSessionStore implements SessionStore {
       if (maxSessions === undefined) {
         return this.#scripts.create(record, metadataJson, undefined, []);
       }
-      if (!this.#client.isCluster) {
+      if (!this.#connection.isCluster) {
         // Standalone: every bucket is reachable from one script, so the limit is exact.
         const all = Array.from({ length: this.#keys.buckets }, (_, bucket) => bucket);
         return this.#scripts.create(record, metadataJson, maxSessions, all);
@@ -241,7 +277,10 @@ export class RedisSessionStore implements SessionStore {
       // After a reconnect, subscriptions come first: a key that expires between this sweep and
       // the subscriber's return would otherwise wait a whole interval for the next sweep. A
       // subscriber that stays down must not stop expiry, so the wait is bounded.
-      await settledWithin(this.#events.subscribed(), this.#options.commandTimeoutMs / 2);
+      await settledWithin(
+        this.#connection.subscriber.subscribed(),
+        this.#options.commandTimeoutMs / 2,
+      );
       const { claimed, saturated, nextDeadline } = await sweepBuckets(
         this.#scripts,
         this.#keys.buckets,
@@ -265,22 +304,21 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Leaves every relay member, waits for calls in flight, unsubscribes, and closes the
-   * connections the store made. A client you passed in stays open. Idempotent.
+   * Leaves every relay member, closes the subscriptions, waits for calls in flight, and closes
+   * the connections the store made. A client you passed in stays open. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      // A start-up in flight or scheduled gives up now.
+      this.#signalClosing(closedError());
       clearTimeout(this.#retryTimer);
-      // Members stop hearing messages now, not after the calls in flight.
-      const relayClosed = this.#relay.close();
+      // Members stop hearing messages now, not after the calls in flight, and so does the store.
+      this.#relay.close();
+      const subscriptionsClosed = this.#connection.subscriber.close();
       await this.#ready.catch(() => {});
       while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
       this.#listeners.clear();
-      await Promise.all([
-        relayClosed,
-        this.#events.close(),
-        this.#ownsClient ? disconnect(this.#client) : undefined,
-      ]);
+      await Promise.all([subscriptionsClosed, this.#connection.close()]);
     })();
     return this.#closed;
   }
