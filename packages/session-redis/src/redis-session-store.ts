@@ -6,7 +6,6 @@ import {
   describeError,
   type EndReason,
   InvalidMetadataError,
-  isSessionError,
   type LookupOptions,
   log,
   type SessionLookup,
@@ -19,22 +18,19 @@ import {
   unrefTimeout,
 } from "@mcp-sessions/session-core";
 import { KeyLayout } from "./keys.js";
-import { KeyspaceEvents } from "./keyspace-events.js";
 import {
   type RedisSessionStoreOptions,
   type ResolvedRedisSessionStoreOptions,
   resolveOptions,
 } from "./options.js";
 import { RedisConnection } from "./redis-connection.js";
-import { closedError, toStoreError, withDeadline } from "./redis-errors.js";
+import { closedError, withDeadline } from "./redis-errors.js";
 import { RedisRelay } from "./redis-relay.js";
 import { SessionScripts } from "./scripts.js";
-import { parseStoreMessage } from "./store-channel.js";
+import { StoreEvents } from "./store-events.js";
 import { sweepBuckets } from "./sweeper.js";
 
 const LOGGER = "session-redis/store";
-/** Wait before subscribing again after Redis was unreachable at start-up, in ms. */
-const START_RETRY_MS = 1_000;
 /** Sessions removed per script call by `clear`. */
 const CLEAR_BATCH = 500;
 
@@ -57,26 +53,12 @@ const CLEAR_BATCH = 500;
 export class RedisSessionStore implements SessionStore {
   readonly #options: ResolvedRedisSessionStoreOptions;
   readonly #connection: RedisConnection;
-  readonly #instanceId = randomUUID();
   readonly #keys: KeyLayout;
   readonly #scripts: SessionScripts;
-  readonly #keyspaceEvents: KeyspaceEvents;
+  readonly #events: StoreEvents;
   readonly #relay: RedisRelay;
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /**
-   * The latest attempt to subscribe, or the retry scheduled after an outage at start-up: so
-   * `ready()` in between waits for the retry instead of repeating the last failure.
-   */
-  #ready: Promise<void>;
-  #retryTimer: NodeJS.Timeout | undefined;
-  /**
-   * Rejects when close() begins: a start-up still in flight is given up then. Its subscriptions
-   * are closing, and a CONFIG call sent just before Redis went away waits, in ioredis, for a
-   * reconnect that a closed connection never makes.
-   */
-  readonly #closing: Promise<never>;
-  #signalClosing: (error: Error) => void = () => {};
   /** Cluster creates under `maxSessions` count then insert; one at a time per instance. */
   #limitedCreates: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | undefined;
@@ -84,23 +66,12 @@ export class RedisSessionStore implements SessionStore {
   /** @throws TypeError naming the first invalid option */
   constructor(options: RedisSessionStoreOptions) {
     this.#options = resolveOptions(options);
-    this.#closing = new Promise<never>((_, reject) => {
-      this.#signalClosing = reject;
-    });
-    // Only ever raced against a start-up, which passes it on to whoever awaits ready().
-    this.#closing.catch(() => {});
     const { connection, prefix, buckets, logger } = this.#options;
     this.#connection = new RedisConnection({ source: connection, prefix, logger });
     const { client, subscriber } = this.#connection;
+    const instanceId = randomUUID();
     this.#keys = new KeyLayout(prefix, buckets);
-    this.#scripts = new SessionScripts(client, this.#keys, this.#instanceId);
-    this.#keyspaceEvents = new KeyspaceEvents({
-      connection: this.#connection,
-      keys: this.#keys,
-      mode: this.#options.keyspaceEvents,
-      logger,
-      onExpiredKey: (id) => this.#claimNow(id),
-    });
+    this.#scripts = new SessionScripts(client, this.#keys, instanceId);
     this.#relay = new RedisRelay({
       client,
       subscriber,
@@ -110,9 +81,15 @@ export class RedisSessionStore implements SessionStore {
       logger,
       run: (what, call) => this.#run(what, call),
     });
-    // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE, not ioredis's
-    // own untyped error.
-    this.#ready = this.#startEvents();
+    this.#events = new StoreEvents({
+      connection: this.#connection,
+      keys: this.#keys,
+      mode: this.#options.keyspaceEvents,
+      instanceId,
+      logger,
+      onExpiredKey: (id) => this.#claimNow(id),
+      onEnded: (id, reason) => this.#signalEnded(id, reason),
+    });
   }
 
   /**
@@ -134,68 +111,7 @@ export class RedisSessionStore implements SessionStore {
    *   (`STORE_CLOSED`) when the store closed first
    */
   ready(): Promise<void> {
-    return this.#ready;
-  }
-
-  /**
-   * Subscribes, retrying every `START_RETRY_MS` while Redis is unreachable, so subscriptions come
-   * back with Redis. A misconfigured server is not retried: that needs a person.
-   */
-  #startEvents(): Promise<void> {
-    const started = Promise.race([
-      Promise.all([this.#listenForEnds(), this.#keyspaceEvents.start()]),
-      this.#closing,
-    ]).then(
-      () => {},
-      (error: unknown) => {
-        // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE.
-        throw toStoreError("start-up", error);
-      },
-    );
-    // Whoever awaits ready() gets the error; this keeps it from going unhandled otherwise.
-    started.catch((error: unknown) => {
-      // Closed while starting: nothing failed, and nothing is retried.
-      if (isSessionError(error) && error.code === "STORE_CLOSED") return;
-      const outage = isSessionError(error) && error.code === "STORE_UNAVAILABLE";
-      log(this.#options.logger, {
-        level: "error",
-        logger: LOGGER,
-        data: {
-          message: outage
-            ? `Subscriptions failed to start; retrying in ${START_RETRY_MS} ms`
-            : "Subscriptions failed to start",
-          error: describeError(error),
-        },
-      });
-      if (outage && !this.#closed) this.#ready = this.#retryStart();
-    });
-    return started;
-  }
-
-  /** Starts again in `START_RETRY_MS`; close() cancels it, and it rejects with STORE_CLOSED. */
-  #retryStart(): Promise<void> {
-    const retried = Promise.race([
-      new Promise<void>((resolve, reject) => {
-        this.#retryTimer = unrefTimeout(
-          () => this.#startEvents().then(resolve, reject),
-          START_RETRY_MS,
-        );
-      }),
-      this.#closing,
-    ]);
-    // Whoever awaits ready() gets the outcome, which #startEvents logs.
-    retried.catch(() => {});
-    return retried;
-  }
-
-  /** The store's channel: deletes and expiry claims announced by every other instance. */
-  #listenForEnds(): Promise<void> {
-    return this.#connection.subscriber.listen("classic", [this.#keys.channel], (payload) => {
-      const message = parseStoreMessage(payload);
-      if (message !== undefined && message.instanceId !== this.#instanceId) {
-        this.#signalEnded(message.id, message.reason);
-      }
-    });
+    return this.#events.ready();
   }
 
   create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -310,12 +226,11 @@ export class RedisSessionStore implements SessionStore {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       // A start-up in flight or scheduled gives up now.
-      this.#signalClosing(closedError());
-      clearTimeout(this.#retryTimer);
+      this.#events.close();
       // Members stop hearing messages now, not after the calls in flight, and so does the store.
       this.#relay.close();
       const subscriptionsClosed = this.#connection.subscriber.close();
-      await this.#ready.catch(() => {});
+      await this.#events.ready().catch(() => {});
       while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
       this.#listeners.clear();
       await Promise.all([subscriptionsClosed, this.#connection.close()]);

@@ -15,8 +15,6 @@ export type SubscriptionKind = "classic" | "sharded";
 export interface SubscriberConnectionOptions {
   /** A command connection to the server; it is duplicated, and never subscribes itself. */
   readonly server: Redis;
-  /** "host:port" of `server`, as a Cluster's slot table names it. */
-  readonly address: string;
   readonly kind: SubscriptionKind;
   /** What CLIENT LIST shows for the connection. */
   readonly connectionName: string;
@@ -38,7 +36,6 @@ export interface SubscriberConnectionOptions {
  */
 export class SubscriberConnection {
   readonly server: Redis;
-  readonly address: string;
   readonly kind: SubscriptionKind;
   readonly state = new SubscribedState();
   readonly #connection: Redis;
@@ -46,7 +43,6 @@ export class SubscriberConnection {
 
   constructor(options: SubscriberConnectionOptions) {
     this.server = options.server;
-    this.address = options.address;
     this.kind = options.kind;
     this.#connection = options.server.duplicate({
       ...options.overrides,

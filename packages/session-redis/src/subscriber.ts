@@ -178,7 +178,6 @@ export class Subscriber {
     if (existing !== undefined) return existing;
     const connection = new SubscriberConnection({
       server: this.#servers.get(address) as Redis,
-      address,
       kind,
       connectionName: this.#options.connectionNames[kind],
       overrides: this.#options.topology.connectionOptions,
@@ -249,8 +248,10 @@ export class Subscriber {
         leaving.push(connection);
       }
     }
-    if (this.#home === undefined || !servers.has(this.#home))
+    // The home moves only when its server left: classic channels stay where they are.
+    if (this.#home === undefined || !servers.has(this.#home)) {
       this.#home = servers.keys().next().value;
+    }
     this.#align();
     if (!this.#known) {
       this.#known = true;
