@@ -109,6 +109,30 @@ describe("connections on a Cluster", () => {
     await expect.poll(connectionsPerNode, WAIT).toEqual(server.nodes.map(() => ({ "": 1 })));
   });
 
+  it('needs one subscription connection in all with "sweep-only" and no relay member', async () => {
+    const prefix = `cluster-${randomUUID()}`;
+    const client = new Cluster([...server.nodes], { redisOptions: { maxRetriesPerRequest: 1 } });
+    const store = new RedisSessionStore({
+      client,
+      prefix,
+      keyspaceEvents: "sweep-only",
+      logger: silentSendLog,
+    });
+    cleanups.push(
+      () => client.quit(),
+      () => store.close(),
+    );
+    await store.ready();
+
+    const ours = async () =>
+      (await connectionsPerNode()).reduce(
+        (sum, counts) =>
+          sum + (counts[`${prefix}:subscriber`] ?? 0) + (counts[`${prefix}:ssubscriber`] ?? 0),
+        0,
+      );
+    expect(await ours()).toBe(1);
+  });
+
   it("computes the slot of a key or sharded channel as Redis does", async () => {
     const layout = new KeyLayout("app", BUCKETS);
     const names = [
