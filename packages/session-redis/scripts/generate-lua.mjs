@@ -2,17 +2,38 @@
 // fs at runtime, bundlers work, and each release has fixed script SHAs. The file name gives the
 // command name and, after the last "-", the number of KEYS ("touchSession-2.lua"); a name
 // without one takes a variable number of keys.
+//
+// A line `--- @include "includes/removeSession"` is replaced by that fragment (the path is
+// relative to the including file, ".lua" optional), as BullMQ's `--- @include` is: once per
+// script however often it is asked for, and fragments may include others. src/lua/includes/
+// holds fragments only; they define no command of their own.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 
 const dir = new URL("../src/lua/", import.meta.url);
+const INCLUDE = /^--- @include "(?<path>[^"]+)"[ \t]*$/gm;
+
+/** `file`'s text with its includes expanded; `included` lists the fragments already in. */
+function expand(file, included, chain = []) {
+  if (chain.includes(file.href)) {
+    throw new Error(`Lua includes form a cycle: ${[...chain, file.href].join(" -> ")}`);
+  }
+  const text = readFileSync(file, "utf8");
+  return text.replace(INCLUDE, (_line, path) => {
+    const target = new URL(path.endsWith(".lua") ? path : `${path}.lua`, file);
+    if (!existsSync(target)) throw new Error(`${file.pathname} includes ${path}, which is missing`);
+    if (included.has(target.href)) return "";
+    included.add(target.href);
+    return expand(target, included, [...chain, file.href]).trimEnd();
+  });
+}
 const scripts = readdirSync(dir)
   .filter((file) => file.endsWith(".lua"))
   .sort()
   .map((file) => {
     const match = /^(?<name>[A-Za-z]+)(?:-(?<keys>\d+))?\.lua$/.exec(file);
     if (!match?.groups) throw new Error(`Lua file names are command-N.lua or command.lua: ${file}`);
-    const lua = readFileSync(new URL(file, dir), "utf8");
+    const lua = expand(new URL(file, dir), new Set());
     const sha = createHash("sha1").update(lua).digest("hex");
     return {
       name: match.groups.name,

@@ -8,11 +8,13 @@
  *   {<prefix>:<bucket>}:due      sorted set, member = id, score = expiresAt
  *   {<prefix>:<bucket>}:ev:<id>  stream, the session's event log; PEXPIREAT as the session
  *   {<prefix>:<bucket>}:h:<id>   hash, stream id -> holding member; PEXPIREAT as the session
- *   <prefix>:events              pub/sub channel: "d:<id>" destroyed, "e:<id>" expired
+ *   <prefix>:events              pub/sub channel: "d:<instance>:<id>" destroyed,
+ *                                "e:<instance>:<id>" expired (see store-channel.ts)
  *   <prefix>:all                 pub/sub channel: relay broadcasts
  *   <prefix>:m:<member>          pub/sub channel of one relay member (standalone)
  *   {<prefix>:<bucket>}:m:<member>  sharded channel of one relay member for the sessions of
  *                                one bucket (Cluster), in the same slot as their keys
+ *   __keyevent@<db>__:expired    Redis's own channel of expired keys, on every server
  *
  * An id is only ever a key suffix or a sorted-set member, never part of a pattern.
  */
@@ -85,4 +87,9 @@ export class KeyLayout {
       ? id
       : undefined;
   }
+}
+
+/** Redis's channel of the keys it expired in database `db`; in a Cluster, on each master. */
+export function expiredKeyChannel(db: number): string {
+  return `__keyevent@${db}__:expired`;
 }

@@ -71,10 +71,11 @@ export const DEFAULT_REDIS_SESSION_STORE_OPTIONS = Object.freeze({
   logger: defaultSendLog,
 } as const);
 
-export type RedisConnection = { readonly client: Redis | Cluster } | { readonly url: string };
+/** Where the store's command connection comes from: your client, or a URL it connects to. */
+export type ClientSource = { readonly client: Redis | Cluster } | { readonly url: string };
 
 export interface ResolvedRedisSessionStoreOptions {
-  readonly connection: RedisConnection;
+  readonly connection: ClientSource;
   readonly prefix: string;
   readonly buckets: number;
   readonly keyspaceEvents: KeyspaceEventsMode;
@@ -136,7 +137,7 @@ export function resolveOptions(input: RedisSessionStoreOptions): ResolvedRedisSe
   });
 }
 
-function resolveConnection(client: unknown, url: unknown): RedisConnection {
+function resolveConnection(client: unknown, url: unknown): ClientSource {
   if (client !== undefined && url !== undefined) {
     throw new TypeError("Expected either `client` or `url`, got both");
   }

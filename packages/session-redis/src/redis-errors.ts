@@ -56,6 +56,11 @@ export function toStoreError(what: string, error: unknown): Error {
   });
 }
 
+/** A script or command answered something its caller does not know: a bug, or a foreign script. */
+export function unexpectedReply(script: string, reply: unknown): Error {
+  return new Error(`Unexpected reply from ${script}: ${typeof reply}`);
+}
+
 /** The error a call after `close()` gets. */
 export function closedError(): StoreClosedError {
   return new StoreClosedError("RedisSessionStore");

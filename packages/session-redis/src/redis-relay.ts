@@ -22,7 +22,7 @@ import {
 import { closedError, withDeadline } from "./redis-errors.js";
 import { assertFrameField, encodeBroadcast, encodeMessage, parseFrame } from "./relay-frames.js";
 import { RelayScripts } from "./relay-scripts.js";
-import { RelaySubscriber } from "./relay-subscriber.js";
+import type { Subscriber } from "./subscriber.js";
 
 const LOGGER = "session-redis/relay";
 /** Wait before subscribing a member again after Redis did not confirm it, in ms. */
@@ -30,6 +30,8 @@ const SUBSCRIBE_RETRY_MS = 1_000;
 
 export interface RedisRelayOptions {
   readonly client: Redis | Cluster;
+  /** The store's subscription connections, which the members' channels join. */
+  readonly subscriber: Subscriber;
   readonly keys: KeyLayout;
   readonly maxEventsPerSession: number;
   readonly commandTimeoutMs: number;
@@ -67,7 +69,6 @@ export class RedisRelay implements SessionRelay {
   readonly #options: RedisRelayOptions;
   readonly #addressing: MemberAddressing;
   readonly #scripts: RelayScripts;
-  readonly #subscriber: RelaySubscriber;
   readonly #members = new Map<string, Membership>();
   /** The member listening on each member channel; a message on any other channel is stray. */
   readonly #byChannel = new Map<string, Membership>();
@@ -75,15 +76,9 @@ export class RedisRelay implements SessionRelay {
 
   constructor(options: RedisRelayOptions) {
     this.#options = options;
-    const { client, keys, logger } = options;
+    const { client, keys } = options;
     this.#addressing = client.isCluster ? shardedAddressing(keys) : classicAddressing(keys);
     this.#scripts = new RelayScripts(client, keys, this.#addressing, options.maxEventsPerSession);
-    this.#subscriber = new RelaySubscriber({
-      client,
-      connectionName: `${keys.prefix}:relay`,
-      logger,
-      onMessage: (channel, payload) => this.#onMessage(channel, payload),
-    });
   }
 
   /** @throws StoreClosedError (`STORE_CLOSED`) after the store's close() */
@@ -126,11 +121,10 @@ export class RedisRelay implements SessionRelay {
     };
   }
 
-  /** Drops every member and closes the subscriber connection. */
-  async close(): Promise<void> {
+  /** Drops every member: nothing is delivered after this. The store closes the connections. */
+  close(): void {
     this.#closed = true;
     for (const membership of [...this.#members.values()]) this.#drop(membership);
-    await this.#subscriber.close();
   }
 
   /**
@@ -139,8 +133,12 @@ export class RedisRelay implements SessionRelay {
    */
   #subscribe(membership: Membership): void {
     const { classic, sharded } = membership.channels;
+    const { subscriber, keys } = this.#options;
     withDeadline("relay subscribe", this.#options.commandTimeoutMs, () =>
-      this.#subscriber.listen([this.#options.keys.broadcastChannel, ...classic], sharded),
+      Promise.all([
+        subscriber.listen("classic", [keys.broadcastChannel, ...classic], this.#onMessage),
+        sharded.length > 0 ? subscriber.listen("sharded", sharded, this.#onMessage) : undefined,
+      ]),
     ).then(membership.settle, (error: unknown) => {
       if (!membership.active) return;
       log(this.#options.logger, {
@@ -210,8 +208,16 @@ export class RedisRelay implements SessionRelay {
     if (!membership.active) return;
     this.#drop(membership);
     const { classic, sharded } = membership.channels;
+    const { subscriber, keys } = this.#options;
+    // The last member out takes the broadcast channel with it; a later join subscribes it again.
+    const leaving = this.#members.size === 0 ? [keys.broadcastChannel, ...classic] : classic;
     try {
-      await this.#options.run("relay leave", () => this.#subscriber.unlisten(classic, sharded));
+      await this.#options.run("relay leave", () =>
+        Promise.all([
+          subscriber.unlisten("classic", leaving),
+          subscriber.unlisten("sharded", sharded),
+        ]),
+      );
     } catch (error) {
       // close() took every subscription down with the connection: nothing is left to undo.
       if (!this.#closed) throw error;
@@ -229,11 +235,12 @@ export class RedisRelay implements SessionRelay {
     membership.settle();
   }
 
-  /** Delivers one pub/sub message; false when nobody listens on `channel` any more. */
-  #onMessage(channel: string, payload: string): boolean {
+  /** Delivers one pub/sub message to the members it is for. */
+  readonly #onMessage = (payload: string, channel: string): void => {
     const broadcast = channel === this.#options.keys.broadcastChannel;
+    // A member that left or was dropped hears nothing more, whatever is still in flight.
     const membership = broadcast ? undefined : this.#byChannel.get(channel);
-    if (broadcast ? this.#members.size === 0 : membership === undefined) return false;
+    if (!broadcast && membership === undefined) return;
     const frame = parseFrame(payload);
     if (frame === undefined || (frame.kind === "broadcast") !== broadcast) {
       // Never the payload: it is a client's message.
@@ -242,7 +249,7 @@ export class RedisRelay implements SessionRelay {
         logger: LOGGER,
         data: { message: "Dropped a malformed relay message" },
       });
-      return true;
+      return;
     }
     if (frame.kind === "broadcast") {
       for (const member of [...this.#members.values()]) {
@@ -258,8 +265,7 @@ export class RedisRelay implements SessionRelay {
         this.#deliver(() => listener.event(frame.sessionId, frame.streamId, frame.event));
       }
     }
-    return true;
-  }
+  };
 
   #deliver(call: () => void): void {
     try {

@@ -6,7 +6,6 @@ import {
   describeError,
   type EndReason,
   InvalidMetadataError,
-  isSessionError,
   type LookupOptions,
   log,
   type SessionLookup,
@@ -18,22 +17,20 @@ import {
   type TouchOptions,
   unrefTimeout,
 } from "@mcp-sessions/session-core";
-import { type Cluster, Redis } from "ioredis";
 import { KeyLayout } from "./keys.js";
-import { disconnect, StoreEvents } from "./keyspace-events.js";
 import {
   type RedisSessionStoreOptions,
   type ResolvedRedisSessionStoreOptions,
   resolveOptions,
 } from "./options.js";
-import { closedError, toStoreError, withDeadline } from "./redis-errors.js";
+import { RedisConnection } from "./redis-connection.js";
+import { closedError, withDeadline } from "./redis-errors.js";
 import { RedisRelay } from "./redis-relay.js";
 import { SessionScripts } from "./scripts.js";
+import { StoreEvents } from "./store-events.js";
 import { sweepBuckets } from "./sweeper.js";
 
 const LOGGER = "session-redis/store";
-/** Wait before subscribing again after Redis was unreachable at start-up, in ms. */
-const START_RETRY_MS = 1_000;
 /** Sessions removed per script call by `clear`. */
 const CLEAR_BATCH = 500;
 
@@ -45,7 +42,8 @@ const CLEAR_BATCH = 500;
  * each, one round trip. Expiry is claimed with ZREM, which answers 1 to exactly one instance:
  * that one delivers `expired`. Every instance hears `ended` through the store's channel.
  * `relay` carries messages between the instances over pub/sub, with each session's event log
- * as a stream under the session's hash tag that ends with the session.
+ * as a stream under the session's hash tag that ends with the session. Standalone, a store and
+ * its relay use two connections: one for commands and one for every subscription.
  *
  * @example
  * const store = new RedisSessionStore({ url: process.env.REDIS_URL, prefix: "my-app" });
@@ -54,17 +52,13 @@ const CLEAR_BATCH = 500;
  */
 export class RedisSessionStore implements SessionStore {
   readonly #options: ResolvedRedisSessionStoreOptions;
-  readonly #client: Redis | Cluster;
-  readonly #ownsClient: boolean;
+  readonly #connection: RedisConnection;
   readonly #keys: KeyLayout;
   readonly #scripts: SessionScripts;
   readonly #events: StoreEvents;
   readonly #relay: RedisRelay;
   readonly #listeners = new Set<SessionStoreListener>();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /** The latest attempt to subscribe; replaced by each retry after an outage at start-up. */
-  #ready: Promise<void>;
-  #retryTimer: NodeJS.Timeout | undefined;
   /** Cluster creates under `maxSessions` count then insert; one at a time per instance. */
   #limitedCreates: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | undefined;
@@ -73,26 +67,22 @@ export class RedisSessionStore implements SessionStore {
   constructor(options: RedisSessionStoreOptions) {
     this.#options = resolveOptions(options);
     const { connection, prefix, buckets, logger } = this.#options;
-    if ("client" in connection) {
-      this.#client = connection.client;
-      this.#ownsClient = false;
-    } else {
-      // Fail fast while Redis is down instead of queueing for ioredis's default 20 retries.
-      this.#client = new Redis(connection.url, { maxRetriesPerRequest: 1 });
-      this.#ownsClient = true;
-      this.#client.on("error", (error: unknown) =>
-        log(logger, {
-          level: "warning",
-          logger: LOGGER,
-          data: { message: "Redis connection error; reconnecting", error: describeError(error) },
-        }),
-      );
-    }
+    this.#connection = new RedisConnection({ source: connection, prefix, logger });
+    const { client, subscriber } = this.#connection;
     const instanceId = randomUUID();
     this.#keys = new KeyLayout(prefix, buckets);
-    this.#scripts = new SessionScripts(this.#client, this.#keys, instanceId);
+    this.#scripts = new SessionScripts(client, this.#keys, instanceId);
+    this.#relay = new RedisRelay({
+      client,
+      subscriber,
+      keys: this.#keys,
+      maxEventsPerSession: this.#options.maxEventsPerSession,
+      commandTimeoutMs: this.#options.commandTimeoutMs,
+      logger,
+      run: (what, call) => this.#run(what, call),
+    });
     this.#events = new StoreEvents({
-      client: this.#client,
+      connection: this.#connection,
       keys: this.#keys,
       mode: this.#options.keyspaceEvents,
       instanceId,
@@ -100,17 +90,6 @@ export class RedisSessionStore implements SessionStore {
       onExpiredKey: (id) => this.#claimNow(id),
       onEnded: (id, reason) => this.#signalEnded(id, reason),
     });
-    this.#relay = new RedisRelay({
-      client: this.#client,
-      keys: this.#keys,
-      maxEventsPerSession: this.#options.maxEventsPerSession,
-      commandTimeoutMs: this.#options.commandTimeoutMs,
-      logger,
-      run: (what, call) => this.#run(what, call),
-    });
-    // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE, not ioredis's
-    // own untyped error.
-    this.#ready = this.#startEvents();
   }
 
   /** Every instance on this Redis and prefix sees the same sessions. */
@@ -130,41 +109,14 @@ export class RedisSessionStore implements SessionStore {
   /**
    * Resolves once `notify-keyspace-events` is checked and the subscriptions are live. Data
    * methods do not wait for it; await it at start-up to fail fast on a misconfigured server.
+   * While Redis is unreachable the store tries again every second; a call in between waits for
+   * the next try.
    * @throws StoreConfigurationError (`STORE_MISCONFIGURED`) when keyspace events are off and
-   *   CONFIG is refused; StoreUnavailableError when Redis cannot be reached
+   *   CONFIG is refused; StoreUnavailableError when Redis cannot be reached; StoreClosedError
+   *   (`STORE_CLOSED`) when the store closed first
    */
   ready(): Promise<void> {
-    return this.#ready;
-  }
-
-  /**
-   * Subscribes, retrying every `START_RETRY_MS` while Redis is unreachable, so subscriptions come
-   * back with Redis. A misconfigured server is not retried: that needs a person.
-   */
-  #startEvents(): Promise<void> {
-    const started = this.#events.start().catch((error: unknown) => {
-      // Unreachable Redis at start-up is an outage like any other: STORE_UNAVAILABLE.
-      throw toStoreError("start-up", error);
-    });
-    // Whoever awaits ready() gets the error; this keeps it from going unhandled otherwise.
-    started.catch((error: unknown) => {
-      const outage = isSessionError(error) && error.code === "STORE_UNAVAILABLE";
-      log(this.#options.logger, {
-        level: "error",
-        logger: LOGGER,
-        data: {
-          message: outage
-            ? `Subscriptions failed to start; retrying in ${START_RETRY_MS} ms`
-            : "Subscriptions failed to start",
-          error: describeError(error),
-        },
-      });
-      if (!outage || this.#closed) return;
-      this.#retryTimer = unrefTimeout(() => {
-        if (!this.#closed) this.#ready = this.#startEvents();
-      }, START_RETRY_MS);
-    });
-    return started;
+    return this.#events.ready();
   }
 
   create(record: SessionRecord, options: CreateOptions = {}): Promise<CreateOutcome> {
@@ -174,7 +126,7 @@ export class RedisSessionStore implements SessionStore {
       if (maxSessions === undefined) {
         return this.#scripts.create(record, metadataJson, undefined, []);
       }
-      if (!this.#client.isCluster) {
+      if (!this.#connection.isCluster) {
         // Standalone: every bucket is reachable from one script, so the limit is exact.
         const all = Array.from({ length: this.#keys.buckets }, (_, bucket) => bucket);
         return this.#scripts.create(record, metadataJson, maxSessions, all);
@@ -246,7 +198,10 @@ export class RedisSessionStore implements SessionStore {
       // After a reconnect, subscriptions come first: a key that expires between this sweep and
       // the subscriber's return would otherwise wait a whole interval for the next sweep. A
       // subscriber that stays down must not stop expiry, so the wait is bounded.
-      await settledWithin(this.#events.subscribed(), this.#options.commandTimeoutMs / 2);
+      await settledWithin(
+        this.#connection.subscriber.subscribed(),
+        this.#options.commandTimeoutMs / 2,
+      );
       const { claimed, saturated, nextDeadline } = await sweepBuckets(
         this.#scripts,
         this.#keys.buckets,
@@ -270,22 +225,20 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * Leaves every relay member, waits for calls in flight, unsubscribes, and closes the
-   * connections the store made. A client you passed in stays open. Idempotent.
+   * Leaves every relay member, closes the subscriptions, waits for calls in flight, and closes
+   * the connections the store made. A client you passed in stays open. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      clearTimeout(this.#retryTimer);
-      // Members stop hearing messages now, not after the calls in flight.
-      const relayClosed = this.#relay.close();
-      await this.#ready.catch(() => {});
+      // A start-up in flight or scheduled gives up now.
+      this.#events.close();
+      // Members stop hearing messages now, not after the calls in flight, and so does the store.
+      this.#relay.close();
+      const subscriptionsClosed = this.#connection.subscriber.close();
+      await this.#events.ready().catch(() => {});
       while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
       this.#listeners.clear();
-      await Promise.all([
-        relayClosed,
-        this.#events.close(),
-        this.#ownsClient ? disconnect(this.#client) : undefined,
-      ]);
+      await Promise.all([subscriptionsClosed, this.#connection.close()]);
     })();
     return this.#closed;
   }

@@ -3,8 +3,9 @@ import type { Cluster, Redis } from "ioredis";
 import type { KeyLayout } from "./keys.js";
 import * as lua from "./lua/scripts.generated.js";
 import type { MemberAddressing } from "./member-addressing.js";
+import { unexpectedReply } from "./redis-errors.js";
 import { parseMessage } from "./relay-frames.js";
-import { defineScripts, scriptCommand, unexpectedReply } from "./scripts.js";
+import { defineScripts, scriptCommand } from "./script-loader.js";
 
 /**
  * The relay's Lua commands on one client, and the only place their replies are read. Each is one

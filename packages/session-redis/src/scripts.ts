@@ -9,23 +9,18 @@ import {
 import type { Cluster, Redis } from "ioredis";
 import type { KeyLayout } from "./keys.js";
 import * as lua from "./lua/scripts.generated.js";
+import { unexpectedReply } from "./redis-errors.js";
+import { defineScripts, scriptCommand } from "./script-loader.js";
+import { storeMessagePrefix } from "./store-channel.js";
 
-type ScriptArgument = string | number;
-type ScriptCommand = (...args: ScriptArgument[]) => Promise<unknown>;
-
-const SCRIPTS: readonly lua.LuaScript[] = Object.values(lua);
 const MISSING: SessionLookup = Object.freeze({ status: "missing" });
 const FOREIGN: SessionLookup = Object.freeze({ status: "foreign" });
 
-/**
- * The store's Lua commands on one client, and the only place their replies are read. Commands
- * go through ioredis `defineCommand`: EVALSHA, with EVAL once after a NOSCRIPT (a restarted or
- * flushed server).
- */
+/** The store's Lua commands on one client, and the only place their replies are read. */
 export class SessionScripts {
   readonly #client: Redis | Cluster;
   readonly #keys: KeyLayout;
-  /** Message prefixes naming this instance, so it can skip its own announcements. */
+  /** The starts of this instance's messages on the store's channel, so it skips its own. */
   readonly #destroyedBy: string;
   readonly #expiredBy: string;
 
@@ -33,8 +28,8 @@ export class SessionScripts {
     defineScripts(client);
     this.#client = client;
     this.#keys = keys;
-    this.#destroyedBy = `${DESTROYED}${instanceId}:`;
-    this.#expiredBy = `${EXPIRED}${instanceId}:`;
+    this.#destroyedBy = storeMessagePrefix("destroyed", instanceId);
+    this.#expiredBy = storeMessagePrefix("expired", instanceId);
   }
 
   /** `maxSessions` is checked against `countBuckets`' due indexes in the same script. */
@@ -221,31 +216,6 @@ export class SessionScripts {
   }
 }
 
-/** Defines every script of src/lua on `client`, once: a second store on it reuses them. */
-export function defineScripts(client: Redis | Cluster): void {
-  for (const script of SCRIPTS) {
-    if (typeof (client as unknown as Record<string, unknown>)[script.name] !== "function") {
-      client.defineCommand(
-        script.name,
-        script.numberOfKeys === undefined
-          ? { lua: script.lua }
-          : { lua: script.lua, numberOfKeys: script.numberOfKeys },
-      );
-    }
-  }
-}
-
-/** `script` as `defineScripts` defined it on `client`. */
-export function scriptCommand(client: Redis | Cluster, script: lua.LuaScript): ScriptCommand {
-  const command = (client as unknown as Record<string, ScriptCommand>)[script.name];
-  if (command === undefined) throw new Error(`Redis command ${script.name} is not defined`);
-  return command.bind(client);
-}
-
-/** Prefixes of the messages on the store's channel; the id follows. */
-export const DESTROYED = "d:";
-export const EXPIRED = "e:";
-
 /** Owners are compared as digests, in Lua and here alike. */
 export function ownerDigest(owner: string): string {
   return createHash("sha256").update(owner, "utf8").digest("hex");
@@ -288,8 +258,4 @@ function idList(script: string, reply: unknown): string[] {
     throw unexpectedReply(script, reply);
   }
   return reply as string[];
-}
-
-export function unexpectedReply(script: string, reply: unknown): Error {
-  return new Error(`Unexpected reply from ${script}: ${typeof reply}`);
 }

@@ -336,17 +336,24 @@ describe("RedisSessionStore.relay members", () => {
     expect((await keysUnder(admin, prefix)).filter((key) => key.includes("}:ev:"))).toEqual([]);
   });
 
-  it("subscribes every member of a store on one connection, named after the prefix", async () => {
+  it("subscribes every member on the store's one subscription connection, and leaves it with the last", async () => {
     const { store, prefix } = open();
     const members = Array.from({ length: 3 }, () => joinRecording(store).member);
-    await Promise.all(members.map((member) => member.ready));
+    await Promise.all([store.ready(), ...members.map((member) => member.ready)]);
+    const subscribers = async () =>
+      (await clientList())
+        .filter((client) => client.name === `${prefix}:subscriber`)
+        .map((client) => Number(client.sub));
 
-    const relayClients = (await clientList()).filter((client) => client.name === `${prefix}:relay`);
-    expect(relayClients).toHaveLength(1);
-    expect(relayClients[0]?.sub).toBe(String(members.length + 1));
+    // Each member's channel and the broadcast channel, beside the store's channel and
+    // expired-key events.
+    expect(await subscribers()).toEqual([members.length + 3]);
+
+    await Promise.all(members.map((member) => member.leave()));
+    expect(await subscribers()).toEqual([2]);
   });
 
-  it("close() leaves every member, closes the relay's connection and rejects later calls", async () => {
+  it("close() leaves every member, closes the subscription connection and rejects later calls", async () => {
     const { store, prefix } = open();
     const member = joinRecording(store).member;
     await member.ready;
@@ -358,7 +365,7 @@ describe("RedisSessionStore.relay members", () => {
     expect(await sender.send(member.id, "session-1", { n: 1 })).toBe(false);
     await expect
       .poll(
-        async () => (await clientList()).filter((client) => client.name === `${prefix}:relay`),
+        async () => (await clientList()).filter((client) => client.name === `${prefix}:subscriber`),
         SIGNAL_WAIT,
       )
       .toHaveLength(1);

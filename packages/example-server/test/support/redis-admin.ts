@@ -23,9 +23,10 @@ export interface Subscriber {
 }
 
 /**
- * The relay subscriber connections of the fleet with `prefix`: session-redis opens one per
- * instance, named `<prefix>:relay`, for the broadcast channel and the instance's own. An
- * instance is reachable through the relay once its connection is here.
+ * The subscription connections of the fleet with `prefix`: session-redis opens one per
+ * instance, named `<prefix>:subscriber`, for the store's channels and the relay's broadcast
+ * channel and the instance's own. An instance announces itself only once its store and relay
+ * member are ready, so it is reachable through the relay once its connection is here.
  */
 export async function relaySubscribers(url: string, prefix: string): Promise<Subscriber[]> {
   const list = String(await redisCall(url, "CLIENT", "LIST", "TYPE", "pubsub"));
@@ -37,7 +38,7 @@ export async function relaySubscribers(url: string, prefix: string): Promise<Sub
         .split(" ")
         .map((field) => field.split("=", 2) as [string, string]),
     );
-    if (fields.get("name") !== `${prefix}:relay`) continue;
+    if (fields.get("name") !== `${prefix}:subscriber`) continue;
     subscribers.push({ id: fields.get("id") ?? "", channels: Number(fields.get("sub")) });
   }
   return subscribers;

@@ -16,6 +16,8 @@
 
   Returns  the ids this call claimed
 ]]
+--- @include "includes/removeSession"
+
 local now = tonumber(ARGV[1])
 local claimed = {}
 for i = 4, #ARGV do
@@ -29,8 +31,7 @@ for i = 4, #ARGV do
     redis.call('ZADD', KEYS[1], 'XX', expiresAt, id)
   else
     -- The session is over, whoever wins the claim: its log and holds go with it.
-    redis.call('DEL', KEYS[session], KEYS[session + 1], KEYS[session + 2])
-    if redis.call('ZREM', KEYS[1], id) == 1 then
+    if removeSession(KEYS[1], KEYS[session], KEYS[session + 1], KEYS[session + 2], id) then
       claimed[#claimed + 1] = id
       redis.call('PUBLISH', ARGV[2], ARGV[3] .. id)
     end

@@ -12,12 +12,13 @@
 
   Returns  the ids that were in the index
 ]]
+--- @include "includes/removeSession"
+
 local removed = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   local session = 3 * (i - 3) + 2
-  redis.call('DEL', KEYS[session], KEYS[session + 1], KEYS[session + 2])
-  if redis.call('ZREM', KEYS[1], id) == 1 then
+  if removeSession(KEYS[1], KEYS[session], KEYS[session + 1], KEYS[session + 2], id) then
     removed[#removed + 1] = id
     redis.call('PUBLISH', ARGV[1], ARGV[2] .. id)
   end

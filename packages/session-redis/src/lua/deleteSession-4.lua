@@ -15,11 +15,13 @@
 
   Returns  1 removed, 0 missing or expired
 ]]
+--- @include "includes/removeSession"
+
 local expiresAt = redis.call('HGET', KEYS[1], 'e')
 if not expiresAt or tonumber(expiresAt) <= tonumber(ARGV[2]) then
   return 0
 end
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
-redis.call('ZREM', KEYS[2], ARGV[1])
+-- Live, so announced whether or not the index still held it.
+removeSession(KEYS[2], KEYS[1], KEYS[3], KEYS[4], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1

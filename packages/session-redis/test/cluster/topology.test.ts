@@ -11,6 +11,7 @@ import { afterAll, expect, it } from "vitest";
 import { RedisSessionStore } from "../../src/index.js";
 import { KeyLayout } from "../../src/keys.js";
 import { makeDueSoon, OffsetClock } from "../support/clock.js";
+import { joinRecording, type RecordingMember } from "../support/relay.js";
 
 /** Gossip and Redis key expiry take their time; a passing run is quick. */
 const CLUSTER_WAIT = { timeout: 20_000, interval: 50 } as const;
@@ -133,7 +134,23 @@ async function subscribers(node: Redis, channel: string): Promise<number> {
   return Number(count);
 }
 
-it("subscribes to a master that joins after start-up, hears its expiries, and lets it go when it leaves", async () => {
+/**
+ * Sends from `sender` to `listener` for `sessionId` until Redis counts a receiver, and waits for
+ * the message: the listener's sharded channel for that session's slot is live where it is now.
+ */
+async function reaches(
+  sender: RecordingMember,
+  listener: RecordingMember,
+  sessionId: string,
+): Promise<void> {
+  const message = { n: randomUUID() };
+  await expect
+    .poll(() => sender.member.send(listener.member.id, sessionId, message), CLUSTER_WAIT)
+    .toBe(true);
+  await expect.poll(() => listener.messages, CLUSTER_WAIT).toContainEqual({ sessionId, message });
+}
+
+it("subscribes to a master that joins after start-up, hears its expiries, moves relay channels with their slot, and lets it go when it leaves", async () => {
   const prefix = `topology-${randomUUID()}`;
   const layout = new KeyLayout(prefix, 16);
   const movedBucket = 0;
@@ -155,8 +172,12 @@ it("subscribes to a master that joins after start-up, hears its expiries, and le
   sessions.setExpirationHandler((id) => {
     handled.push(id);
   });
+  // Relay members listen on a sharded channel per bucket, in the bucket's slot: the one moved
+  // below moves their subscription with it.
+  const sender = joinRecording(store);
+  const listener = joinRecording(store);
   try {
-    await store.ready();
+    await Promise.all([store.ready(), sender.member.ready, listener.member.ready]);
     expect(await Promise.all(direct.map((node) => subscribers(node, EXPIRED_CHANNEL)))).toEqual(
       direct.map(() => 1),
     );
@@ -173,6 +194,8 @@ it("subscribes to a master that joins after start-up, hears its expiries, and le
     expect(await sessions.get(ids[0] as string)).toBeUndefined();
     await expect.poll(() => subscribers(joined, EXPIRED_CHANNEL), CLUSTER_WAIT).toBe(1);
 
+    await reaches(sender, listener, ids[0] as string);
+
     for (const id of ids) await sessions.register(id);
     expect(await joined.cluster("COUNTKEYSINSLOT", slot)).toBe(ids.length + 1);
     await makeDueSoon(sessions, clock, ids);
@@ -184,6 +207,7 @@ it("subscribes to a master that joins after start-up, hears its expiries, and le
     await moveEmptySlot(slot, joined, source);
     expect(await sessions.get(ids[0] as string)).toBeUndefined();
     await expect.poll(() => subscribers(joined, EXPIRED_CHANNEL), CLUSTER_WAIT).toBe(0);
+    await reaches(sender, listener, ids[0] as string);
     expect(await Promise.all(direct.map((node) => subscribers(node, EXPIRED_CHANNEL)))).toEqual(
       direct.map(() => 1),
     );

@@ -93,7 +93,8 @@ describe("relay faults", () => {
     const sender = joinRecording(open(server.url, prefix).store).member;
     await Promise.all([waiting.member.ready, sender.ready]);
 
-    expect(await killConnectionsNamed(admin, `${prefix}:relay`)).toBe(2);
+    // One subscription connection per store carries its members' channels.
+    expect(await killConnectionsNamed(admin, `${prefix}:subscriber`)).toBe(2);
 
     const { attempt } = await sendUntilHeard(sender, waiting.member, "session-1");
     await expect
