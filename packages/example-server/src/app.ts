@@ -1,4 +1,5 @@
-import { log, SessionManager } from "@mcp-sessions/session-core";
+import { SessionManager } from "@mcp-sessions/session-core";
+import { log } from "@mcp-sessions/session-core/store";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import type { ExampleServerConfig } from "./config.js";
 import { allowedHostnamesFor } from "./host-guard.js";

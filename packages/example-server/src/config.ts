@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from "@mcp-sessions/session-core";
+import { MAX_TIMER_DELAY_MS } from "@mcp-sessions/session-core/store";
 import {
   type Env,
   readHost,

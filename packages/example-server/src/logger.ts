@@ -1,4 +1,5 @@
-import { describeError, type LogLevel, type SendLog } from "@mcp-sessions/session-core";
+import type { LogLevel, SendLog } from "@mcp-sessions/session-core";
+import { describeError } from "@mcp-sessions/session-core/store";
 
 export type { LogLevel };
 

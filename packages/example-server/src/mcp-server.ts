@@ -1,11 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import {
-  log,
-  runGuarded,
-  type SendLog,
-  silentSendLog,
-  unrefTimeout,
-} from "@mcp-sessions/session-core";
+import { type SendLog, silentSendLog } from "@mcp-sessions/session-core";
+import { log, runGuarded, unrefTimeout } from "@mcp-sessions/session-core/store";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";

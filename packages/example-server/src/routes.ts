@@ -1,11 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import {
-  describeError,
-  isSessionError,
-  log,
-  type SendLog,
-  type SessionManager,
-} from "@mcp-sessions/session-core";
+import { isSessionError, type SendLog, type SessionManager } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import type { McpSessionHandler } from "@mcp-sessions/session-mcp";
 import { addressKey } from "./address-key.js";
 import { refusedHeader } from "./host-guard.js";

@@ -1,4 +1,5 @@
-import { isSessionError, unrefTimeout } from "@mcp-sessions/session-core";
+import { isSessionError } from "@mcp-sessions/session-core";
+import { unrefTimeout } from "@mcp-sessions/session-core/store";
 import { ConfigError } from "./env-variables.js";
 import type { StoreKind } from "./open-session-store.js";
 

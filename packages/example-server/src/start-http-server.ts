@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { unrefTimeout } from "@mcp-sessions/session-core";
+import { unrefTimeout } from "@mcp-sessions/session-core/store";
 
 /** How long `close()` lets open connections finish before it cuts them, in ms. */
 const CLOSE_GRACE_MS = 1_000;

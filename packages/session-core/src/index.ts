@@ -1,4 +1,4 @@
-export { type Clock, MAX_TIMER_DELAY_MS, SYSTEM_CLOCK, unrefTimeout } from "./clock.js";
+export { type Clock, SYSTEM_CLOCK } from "./clock.js";
 export type { SessionErrorCode } from "./errors.js";
 export {
   InvalidMetadataError,
@@ -11,14 +11,9 @@ export {
   StoreConfigurationError,
   StoreUnavailableError,
 } from "./errors.js";
-export { runGuarded } from "./guard.js";
 export type { LogEntry, Logger, LogLevel, SendLog } from "./logger.js";
-export { defaultSendLog, describeError, log, silentSendLog, toSendLog } from "./logger.js";
-export type { ValidatedMetadata } from "./metadata.js";
-export { parseMetadata, validateMetadata } from "./metadata.js";
-export type { ResolvedSessionManagerOptions, SessionManagerOptions } from "./options.js";
-export { DEFAULT_SESSION_MANAGER_OPTIONS, resolveOptions } from "./options.js";
-export { ownerMatches } from "./owner.js";
+export { defaultSendLog, silentSendLog } from "./logger.js";
+export type { SessionManagerOptions } from "./options.js";
 export type { EndReason, JsonValue, SessionMetadata, SessionRecord } from "./session.js";
 export { assertValidSessionId, generateSessionId, isValidSessionId } from "./session-id.js";
 export type {
@@ -48,4 +43,3 @@ export type {
   SweepResult,
   TouchOptions,
 } from "./session-store.js";
-export { TypedEvents } from "./typed-events.js";

@@ -1,16 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   defaultSendLog,
-  describeError,
   type LogEntry,
-  log,
-  runGuarded,
   type SendLog,
   SessionExistsError,
   silentSendLog,
-  TypedEvents,
-  toSendLog,
 } from "../src/index.js";
+import { describeError, log, runGuarded, toSendLog } from "../src/store.js";
+import { TypedEvents } from "../src/typed-events.js";
 
 const ENTRY: LogEntry = { level: "error", logger: "test", data: { message: "hello" } };
 

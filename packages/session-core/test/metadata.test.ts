@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  InvalidMetadataError,
-  isSessionError,
-  parseMetadata,
-  validateMetadata,
-} from "../src/index.js";
+import { InvalidMetadataError, isSessionError } from "../src/index.js";
+import { parseMetadata, validateMetadata } from "../src/store.js";
 
 const SECRET = "s3cr3t-tok3n-do-not-leak";
 const MAX = 16_384;

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_SESSION_MANAGER_OPTIONS,
   generateSessionId,
   type LogEntry,
-  MAX_TIMER_DELAY_MS,
-  resolveOptions,
   SessionManager,
   type SessionManagerOptions,
   type SessionStore,
   SYSTEM_CLOCK,
 } from "../src/index.js";
+import { DEFAULT_SESSION_MANAGER_OPTIONS, resolveOptions } from "../src/options.js";
+import { MAX_TIMER_DELAY_MS } from "../src/store.js";
 
 /** resolveOptions only inspects the store's shape; no method is ever called here. */
 function stubStore(): SessionStore {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ownerMatches } from "../src/index.js";
+import { ownerMatches } from "../src/store.js";
 
 describe("ownerMatches", () => {
   const table: Array<[string | undefined, string | undefined, boolean]> = [

@@ -1,13 +1,12 @@
-import {
-  describeError,
-  type HoldOptions,
-  log,
-  type RelayMember,
-  type RelayMessage,
-  type SendLog,
-  type SessionRelay,
-  type StreamEvent,
+import type {
+  HoldOptions,
+  RelayMember,
+  RelayMessage,
+  SendLog,
+  SessionRelay,
+  StreamEvent,
 } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import type {
   EventStore,
   WebStandardStreamableHTTPServerTransport,

@@ -1,4 +1,5 @@
-import { describeError, log, type SessionRecord, unrefTimeout } from "@mcp-sessions/session-core";
+import type { SessionRecord } from "@mcp-sessions/session-core";
+import { describeError, log, unrefTimeout } from "@mcp-sessions/session-core/store";
 import { type HandlerContext, releaseSession } from "./handler-context.js";
 
 const LOGGER = "session-mcp/handler";

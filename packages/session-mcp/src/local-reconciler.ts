@@ -1,10 +1,5 @@
-import {
-  describeError,
-  log,
-  type SendLog,
-  type SessionManager,
-  unrefTimeout,
-} from "@mcp-sessions/session-core";
+import type { SendLog, SessionManager } from "@mcp-sessions/session-core";
+import { describeError, log, unrefTimeout } from "@mcp-sessions/session-core/store";
 
 const LOGGER = "session-mcp/reconciler";
 /** Sessions checked against the store per `cleanupInterval`. */

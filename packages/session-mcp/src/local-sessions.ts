@@ -1,11 +1,5 @@
-import {
-  describeError,
-  log,
-  ownerMatches,
-  type SendLog,
-  type SessionRecord,
-  StoreClosedError,
-} from "@mcp-sessions/session-core";
+import { type SendLog, type SessionRecord, StoreClosedError } from "@mcp-sessions/session-core";
+import { describeError, log, ownerMatches } from "@mcp-sessions/session-core/store";
 import {
   WebStandardStreamableHTTPServerTransport,
   type WebStandardStreamableHTTPServerTransportOptions,

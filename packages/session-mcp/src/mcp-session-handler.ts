@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { describeError, log, type SendLog } from "@mcp-sessions/session-core";
+import type { SendLog } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import { MemoryRelay } from "@mcp-sessions/session-memory";
 import { Fleet } from "./fleet.js";
 import { discardSession, type HandlerContext, releaseSession } from "./handler-context.js";

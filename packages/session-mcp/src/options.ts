@@ -5,8 +5,8 @@ import {
   type SendLog,
   SessionManager,
   type SessionRelay,
-  toSendLog,
 } from "@mcp-sessions/session-core";
+import { toSendLog } from "@mcp-sessions/session-core/store";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import type { ServerFactory, TransportOptions } from "./local-sessions.js";
 

@@ -1,8 +1,6 @@
 import {
   defaultSendLog,
-  describeError,
   type HoldOptions,
-  log,
   type PublishOptions,
   type RelayListener,
   type RelayMember,
@@ -11,6 +9,7 @@ import {
   type SessionRelay,
   type StreamEvent,
 } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 
 const LOGGER = "session-memory/relay";
 

@@ -3,12 +3,9 @@ import {
   type CreateOutcome,
   type DeleteOptions,
   defaultSendLog,
-  describeError,
   type EndReason,
   type Logger,
   type LookupOptions,
-  log,
-  ownerMatches,
   type SendLog,
   type SessionLookup,
   type SessionRecord,
@@ -17,8 +14,8 @@ import {
   StoreClosedError,
   type SweepResult,
   type TouchOptions,
-  toSendLog,
 } from "@mcp-sessions/session-core";
+import { describeError, log, ownerMatches, toSendLog } from "@mcp-sessions/session-core/store";
 import { type DueNode, DueQueue } from "./due-queue.js";
 import { DEFAULT_MAX_EVENTS_PER_SESSION, MemoryRelay } from "./memory-relay.js";
 

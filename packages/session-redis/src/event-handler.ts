@@ -1,5 +1,6 @@
 import { once } from "node:events";
-import { describeError, log, type SendLog } from "@mcp-sessions/session-core";
+import type { SendLog } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import type { Cluster, Redis } from "ioredis";
 
 /**

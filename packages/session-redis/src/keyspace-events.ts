@@ -1,9 +1,5 @@
-import {
-  describeError,
-  log,
-  type SendLog,
-  StoreConfigurationError,
-} from "@mcp-sessions/session-core";
+import { type SendLog, StoreConfigurationError } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import type { Redis } from "ioredis";
 import { expiredKeyChannel, type KeyLayout } from "./keys.js";
 import type { KeyspaceEventsMode } from "./options.js";

@@ -1,4 +1,5 @@
-import { defaultSendLog, type Logger, type SendLog, toSendLog } from "@mcp-sessions/session-core";
+import { defaultSendLog, type Logger, type SendLog } from "@mcp-sessions/session-core";
+import { toSendLog } from "@mcp-sessions/session-core/store";
 import type { Cluster, Redis } from "ioredis";
 
 /**

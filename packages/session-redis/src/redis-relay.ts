@@ -1,17 +1,15 @@
 import { randomUUID } from "node:crypto";
-import {
-  describeError,
-  type HoldOptions,
-  log,
-  type PublishOptions,
-  type RelayListener,
-  type RelayMember,
-  type RelayMessage,
-  type SendLog,
-  type SessionRelay,
-  type StreamEvent,
-  unrefTimeout,
+import type {
+  HoldOptions,
+  PublishOptions,
+  RelayListener,
+  RelayMember,
+  RelayMessage,
+  SendLog,
+  SessionRelay,
+  StreamEvent,
 } from "@mcp-sessions/session-core";
+import { describeError, log, unrefTimeout } from "@mcp-sessions/session-core/store";
 import type { Cluster, Redis } from "ioredis";
 import type { KeyLayout } from "./keys.js";
 import {

@@ -3,11 +3,9 @@ import {
   type CreateOptions,
   type CreateOutcome,
   type DeleteOptions,
-  describeError,
   type EndReason,
   InvalidMetadataError,
   type LookupOptions,
-  log,
   type SessionLookup,
   type SessionRecord,
   type SessionRelay,
@@ -15,8 +13,8 @@ import {
   type SessionStoreListener,
   type SweepResult,
   type TouchOptions,
-  unrefTimeout,
 } from "@mcp-sessions/session-core";
+import { describeError, log, unrefTimeout } from "@mcp-sessions/session-core/store";
 import { KeyLayout } from "./keys.js";
 import {
   type RedisSessionStoreOptions,

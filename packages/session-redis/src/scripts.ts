@@ -1,11 +1,6 @@
 import { createHash } from "node:crypto";
-import {
-  type CreateOutcome,
-  ownerMatches,
-  parseMetadata,
-  type SessionLookup,
-  type SessionRecord,
-} from "@mcp-sessions/session-core";
+import type { CreateOutcome, SessionLookup, SessionRecord } from "@mcp-sessions/session-core";
+import { ownerMatches, parseMetadata } from "@mcp-sessions/session-core/store";
 import type { Cluster, Redis } from "ioredis";
 import type { KeyLayout } from "./keys.js";
 import * as lua from "./lua/scripts.generated.js";

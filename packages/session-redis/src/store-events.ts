@@ -1,11 +1,5 @@
-import {
-  describeError,
-  type EndReason,
-  isSessionError,
-  log,
-  type SendLog,
-  unrefTimeout,
-} from "@mcp-sessions/session-core";
+import { type EndReason, isSessionError, type SendLog } from "@mcp-sessions/session-core";
+import { describeError, log, unrefTimeout } from "@mcp-sessions/session-core/store";
 import type { KeyLayout } from "./keys.js";
 import { KeyspaceEvents } from "./keyspace-events.js";
 import type { KeyspaceEventsMode } from "./options.js";

@@ -1,4 +1,5 @@
-import { describeError, log, StoreUnavailableError } from "@mcp-sessions/session-core";
+import { StoreUnavailableError } from "@mcp-sessions/session-core";
+import { describeError, log } from "@mcp-sessions/session-core/store";
 import type { Redis } from "ioredis";
 import type { LogContext } from "./event-handler.js";
 import { closedError } from "./redis-errors.js";

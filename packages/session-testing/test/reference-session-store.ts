@@ -5,7 +5,6 @@ import {
   type DeleteOptions,
   type HoldOptions,
   type LookupOptions,
-  ownerMatches,
   type PublishOptions,
   type RelayListener,
   type RelayMember,
@@ -20,6 +19,7 @@ import {
   type SweepResult,
   type TouchOptions,
 } from "@mcp-sessions/session-core";
+import { ownerMatches } from "@mcp-sessions/session-core/store";
 
 /** Records handed out per page of `list`, small enough that 300 sessions take several pages. */
 const PAGE_SIZE = 64;

@@ -4,7 +4,6 @@ import {
   type DeleteOptions,
   type EndReason,
   type LookupOptions,
-  ownerMatches,
   type SessionLookup,
   type SessionRecord,
   type SessionStore,
@@ -13,6 +12,7 @@ import {
   type SweepResult,
   type TouchOptions,
 } from "@mcp-sessions/session-core";
+import { ownerMatches } from "@mcp-sessions/session-core/store";
 
 /**
  * A session store as a user would write one for a single process, on a plain `Map`: no relay,
