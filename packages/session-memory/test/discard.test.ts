@@ -13,7 +13,7 @@ function setup() {
   const store = new MemorySessionStore();
   const manager = new SessionManager({
     store,
-    ttl: 1_000,
+    ttl: 30 * 60_000,
     enabled: false,
     clock: { now: () => now },
     logger: (entry) => void logs.push(entry),
@@ -34,7 +34,7 @@ it("removes a session no client got, with ended but no destroyed, and never its 
   await h.manager.discard(session);
   expect(await h.manager.get(session.id)).toBeUndefined();
   expect(await h.manager.getActiveSessionCount()).toBe(0);
-  h.advance(2_000);
+  h.advance(2 * 30 * 60_000);
   expect(await h.manager.sweepNow()).toBe(0);
   expect(h.handled).toEqual([]);
   expect(h.events).toEqual([`ended ${session.id} destroyed`]);

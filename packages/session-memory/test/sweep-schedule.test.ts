@@ -85,6 +85,10 @@ function recordLateness(manager: SessionManager, deadlines: Map<string, number>)
   return lateness;
 }
 
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
 const open: SessionManager[] = [];
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 1_700_000_000_000 });
@@ -103,11 +107,11 @@ function manage(store: SessionStore, options: { ttl: number; cleanupInterval: nu
 describe("the sweep timer", () => {
   it("keeps a deadline the store reported when a session is created during the sweep", async () => {
     const store = new HeldSweepStore();
-    // Another instance's session, due in 300 ms; this manager learns of it from the sweep.
-    const other = manage(store, { ttl: 300, cleanupInterval: 60_000 });
+    // Another instance's session, due in 5 minutes; this manager learns of it from the sweep.
+    const other = manage(store, { ttl: 5 * MINUTE, cleanupInterval: HOUR });
     other.stopTTLCleanup();
     const due = await other.create();
-    const manager = manage(store, { ttl: 60_000, cleanupInterval: 10_000 });
+    const manager = manage(store, { ttl: HOUR, cleanupInterval: 10 * MINUTE });
     const lateness = recordLateness(manager, new Map([[due.id, due.expiresAt]]));
     // The first sweep runs at once: hold it open after it read the store.
     const held = store.holdNextSweep();
@@ -117,7 +121,7 @@ describe("the sweep timer", () => {
     await manager.create();
     held.release();
 
-    await vi.advanceTimersByTimeAsync(300);
+    await vi.advanceTimersByTimeAsync(5 * MINUTE);
     // Sweeps are at most 20 ms apart; the fix arms by the reported deadline, not the new one.
     await vi.advanceTimersByTimeAsync(20);
     expect([...lateness.keys()]).toEqual([due.id]);
@@ -126,7 +130,7 @@ describe("the sweep timer", () => {
 
   it("keeps to cleanupInterval when the expiration handler creates a session", async () => {
     const store = new MemorySessionStore();
-    const manager = manage(store, { ttl: 1_000, cleanupInterval: 100 });
+    const manager = manage(store, { ttl: 10 * MINUTE, cleanupInterval: MINUTE });
     const deadlines = new Map<string, number>();
     const lateness = new Map<string, number>();
     manager.setExpirationHandler(async (id) => {
@@ -137,11 +141,11 @@ describe("the sweep timer", () => {
     for (let i = 0; i < 10; i++) {
       const session = await manager.create();
       deadlines.set(session.id, session.expiresAt);
-      await vi.advanceTimersByTimeAsync(37);
+      await vi.advanceTimersByTimeAsync(37 * SECOND);
     }
-    await vi.advanceTimersByTimeAsync(1_000 + 100);
+    await vi.advanceTimersByTimeAsync(10 * MINUTE + MINUTE);
     expect([...lateness.keys()].sort()).toEqual([...deadlines.keys()].sort());
-    expect(Math.max(...lateness.values())).toBeLessThanOrEqual(100);
+    expect(Math.max(...lateness.values())).toBeLessThanOrEqual(MINUTE);
   });
 });
 
@@ -151,7 +155,7 @@ describe("sweepNow", () => {
     let now = 1_700_000_000_000;
     const manager = new SessionManager({
       store: new MemorySessionStore(),
-      ttl: 1_000,
+      ttl: 30 * MINUTE,
       enabled: false,
       clock: { now: () => now },
     });
@@ -163,7 +167,7 @@ describe("sweepNow", () => {
     });
     const session = await manager.create();
     expect(await manager.sweepNow()).toBe(0);
-    now += 1_000;
+    now += 30 * MINUTE;
     expect(await manager.sweepNow()).toBe(1);
     expect(handled).toEqual([session.id]);
     expect(await manager.sweepNow()).toBe(0);
