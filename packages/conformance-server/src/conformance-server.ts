@@ -18,7 +18,7 @@ export interface ConformanceServer extends RunningServer {
   readonly port: number;
   /**
    * Stops accepting connections, closes every session's transport on this instance, then the
-   * session manager and its store, then the HTTP server; connections still open after a short
+   * session manager, then the store it opened, then the HTTP server; connections still open after a short
    * grace are cut. Sessions in Redis live on for the rest of the fleet. Idempotent.
    */
   close(): Promise<void>;
@@ -70,7 +70,7 @@ export async function startConformanceServer(
     listener,
     port: config.port,
     host: config.host,
-    closeInOrder: [mcp, sessions],
+    closeInOrder: [mcp, sessions, store],
   });
   // Announced only once replies and stream events routed here by other instances arrive.
   await mcp.ready();

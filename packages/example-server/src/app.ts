@@ -20,7 +20,7 @@ export interface ExampleServer {
   readonly store: StoreKind;
   /**
    * Stops accepting connections, closes every MCP session's transport on this instance, closes
-   * the session manager and its store, then the HTTP server; connections still open after a
+   * the session manager, then the store it opened, then the HTTP server; connections still open after a
    * short grace are cut. Sessions in Redis live on for the rest of the fleet. Idempotent.
    */
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export async function startExampleServer(config: ExampleServerConfig): Promise<E
     port: config.port,
     host: config.host,
     requestTimeoutMs: config.requestTimeoutMs,
-    closeInOrder: [mcp, sessions],
+    closeInOrder: [mcp, sessions, store],
   });
   // Announced only once replies and stream events routed here by other instances arrive.
   await mcp.ready();

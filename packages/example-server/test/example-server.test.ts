@@ -315,7 +315,8 @@ describe("/healthz", () => {
         return Promise.reject(new StoreUnavailableError("Redis failed on count: ECONNREFUSED"));
       }
     }
-    const sessions = new SessionManager({ store: new UnreachableStore(), logger: silentSendLog });
+    const store = new UnreachableStore();
+    const sessions = new SessionManager({ store, logger: silentSendLog });
     const mcp = createMcpSessionHandler({ sessions, createServer: () => buildMcpServer() });
     const http = createServer(
       createRequestListener({
@@ -330,6 +331,7 @@ describe("/healthz", () => {
     cleanups.push(async () => {
       await mcp.close();
       await sessions.close();
+      await store.close();
       await new Promise((resolve) => http.close(resolve));
     });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));

@@ -102,7 +102,8 @@ describe("MAX_SESSIONS_PER_ADDRESS", () => {
         return super.subscribe({ expired: (id) => listener.expired(id), ended: () => {} });
       }
     }
-    const sessions = new SessionManager({ store: new DeafStore(), logger: silentSendLog });
+    const store = new DeafStore();
+    const sessions = new SessionManager({ store, logger: silentSendLog });
     const mcp = createMcpSessionHandler({
       sessions,
       createServer: () => buildMcpServer(),
@@ -125,6 +126,7 @@ describe("MAX_SESSIONS_PER_ADDRESS", () => {
     cleanups.push(async () => {
       await mcp.close();
       await sessions.close();
+      await store.close();
       await new Promise((resolve) => http.close(resolve));
     });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
@@ -139,8 +141,12 @@ describe("MAX_SESSIONS_PER_ADDRESS", () => {
   });
 
   it("rejects a limit or recheck interval out of range, naming it", () => {
-    const sessions = new SessionManager({ store: new MemorySessionStore(), enabled: false });
-    cleanups.push(() => sessions.close());
+    const store = new MemorySessionStore();
+    const sessions = new SessionManager({ store, enabled: false });
+    cleanups.push(async () => {
+      await sessions.close();
+      await store.close();
+    });
     expect(() => new SessionsPerAddress({ sessions, limit: 0, recheckIntervalMs: 0 })).toThrow(
       new TypeError("Expected `limit` to be a positive integer, got `0` (number)"),
     );

@@ -6,7 +6,7 @@ import type { SessionStore } from "./session-store.js";
 export interface SessionManagerOptions {
   /**
    * Where sessions live: `MemorySessionStore` for one process, `RedisSessionStore` for a fleet.
-   * The manager owns it from now on: `close()` closes it.
+   * The manager never closes it: whoever made it closes it, after the manager's `close()`.
    */
   store: SessionStore;
   /**

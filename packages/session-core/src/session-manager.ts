@@ -52,12 +52,14 @@ const LOGGER = "session-core/manager";
  * everybody else.
  *
  * @example
- * const sessions = new SessionManager({ store: new MemorySessionStore(), ttl: 60_000 });
+ * const store = new MemorySessionStore();
+ * const sessions = new SessionManager({ store, ttl: 60_000 });
  * sessions.setExpirationHandler((id) => console.log("expired", id));
  * const session = await sessions.create({ plan: "pro" }, { owner: "user-42" });
  * await sessions.touch(session.id, { owner: "user-42" }); // the session, with a new deadline
  * await sessions.touch(session.id, { owner: "user-7" }); // undefined: not yours
  * await sessions.close();
+ * await store.close(); // what you pass in, you close
  */
 export class SessionManager {
   readonly #options: ResolvedSessionManagerOptions;
@@ -261,8 +263,9 @@ export class SessionManager {
   }
 
   /**
-   * Stops sweeping, waits for running sweeps, handlers and listeners, then closes the store.
-   * Idempotent; later calls to other methods throw `STORE_CLOSED`.
+   * Stops sweeping, then waits for running sweeps, handlers and listeners. The store stays open:
+   * whoever made it closes it, after the managers on it. Idempotent; later calls to other methods
+   * throw `STORE_CLOSED`.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
@@ -270,7 +273,6 @@ export class SessionManager {
       await this.#discards.close();
       this.#unsubscribe();
       while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
-      await this.#options.store.close();
       this.#events.removeAll();
     })();
     return this.#closed;

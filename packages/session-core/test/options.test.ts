@@ -179,7 +179,6 @@ describe("resolveOptions", () => {
     const store: SessionStore = {
       ...stubStore(),
       get: async () => ({ status: "foreign" }),
-      close: async () => {},
     };
     const options = resolveOptions({ store, logger: seed });
     expect(typeof options.logger).toBe("function");

@@ -90,7 +90,10 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
         await fleet.close();
         inProcessRelay?.clear();
         await Promise.allSettled(inFlight);
-        if (resolved.ownsSessions) await resolved.sessions.close();
+        if (resolved.ownedStore !== undefined) {
+          await resolved.sessions.close();
+          await resolved.ownedStore.close();
+        }
       })();
       return closed;
     },

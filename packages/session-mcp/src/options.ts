@@ -12,8 +12,9 @@ import type { ServerFactory, TransportOptions } from "./local-sessions.js";
 
 export interface McpSessionHandlerOptions {
   /**
-   * Where sessions live. A manager you pass is yours: the handler never closes it.
-   * @default a `SessionManager` on a `MemorySessionStore`, closed by `close()`
+   * Where sessions live. What you pass in, you close: the handler never closes a manager, store or
+   * relay it was given.
+   * @default a `SessionManager` on a `MemorySessionStore`, both closed by `close()`
    */
   sessions?: SessionManager;
   /**
@@ -63,8 +64,8 @@ export interface McpSessionHandlerOptions {
 
 export interface ResolvedMcpSessionHandlerOptions {
   readonly sessions: SessionManager;
-  /** True when the handler made `sessions` and so closes it. */
-  readonly ownsSessions: boolean;
+  /** The store under a `sessions` the handler made itself, and so closes with it. */
+  readonly ownedStore: MemorySessionStore | undefined;
   /** Absent: no relay was given for a store that is not shared; the handler makes its own. */
   readonly relay: SessionRelay | undefined;
   readonly createServer: ServerFactory;
@@ -123,14 +124,13 @@ export function resolveOptions(input: McpSessionHandlerOptions): ResolvedMcpSess
   }
   const sendLog = toSendLog(logger);
   // Made last: a manager starts its sweep timer, which a later throw would leave running.
-  const ownsSessions = given === undefined;
-  const store = ownsSessions ? new MemorySessionStore({ logger: sendLog }) : undefined;
+  const ownedStore = given === undefined ? new MemorySessionStore({ logger: sendLog }) : undefined;
   const sessions =
-    given ?? new SessionManager({ store: store as MemorySessionStore, logger: sendLog });
+    given ?? new SessionManager({ store: ownedStore as MemorySessionStore, logger: sendLog });
   return Object.freeze({
     sessions,
-    ownsSessions,
-    relay: relay ?? store?.relay,
+    ownedStore,
+    relay: relay ?? ownedStore?.relay,
     createServer,
     authenticate,
     transport,

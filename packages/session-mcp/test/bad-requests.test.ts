@@ -386,7 +386,8 @@ describe("a client that hangs up", () => {
   async function startServer(createServer: () => Promise<McpServerLike>) {
     const entries: LogEntry[] = [];
     const firstEntry = deferred<LogEntry>();
-    const sessions = new SessionManager({ store: new MemorySessionStore() });
+    const store = new MemorySessionStore();
+    const sessions = new SessionManager({ store });
     const handler = createMcpSessionHandler({
       sessions,
       createServer,
@@ -410,6 +411,7 @@ describe("a client that hangs up", () => {
         await handler.close();
         await http.close();
         await sessions.close();
+        await store.close();
       },
     };
   }

@@ -45,6 +45,7 @@ describe("close()", () => {
     tracker.start();
     try {
       const closeManager = vi.spyOn(SessionManager.prototype, "close");
+      const closeStore = vi.spyOn(MemorySessionStore.prototype, "close");
       // No `sessions`: the handler makes its own manager and memory store, and owns them.
       const mcp = createMcpSessionHandler({
         createServer: () => buildTestServer(),
@@ -69,6 +70,7 @@ describe("close()", () => {
 
       expect(await within(HANG_MS, mcp.close())).toBeUndefined();
       expect(closeManager).toHaveBeenCalledTimes(1);
+      expect(closeStore).toHaveBeenCalledTimes(1);
       // Both streams ended; nothing is left to hold the HTTP server open.
       expect(await within(HANG_MS, getStream.text())).toBe("");
       const unanswered = await within(HANG_MS, pendingCall.text());
@@ -83,10 +85,12 @@ describe("close()", () => {
     }
   });
 
-  it("leaves a manager it was given open, and answers later requests with 503", async () => {
-    const sessions = new SessionManager({ store: new MemorySessionStore(), logger: silentSendLog });
+  it("leaves the manager, store and relay it was given open, and answers later requests with 503", async () => {
+    const store = new MemorySessionStore();
+    const sessions = new SessionManager({ store, logger: silentSendLog });
     const mcp = createMcpSessionHandler({
       sessions,
+      relay: store.relay,
       createServer: () => buildTestServer(),
       logger: silentSendLog,
     });
@@ -97,6 +101,16 @@ describe("close()", () => {
       expect(mcp.close()).toBe(closing); // idempotent: one close, shared
       await closing;
       expect(await sessions.get(session.id)).toMatchObject({ id: session.id });
+      const received: unknown[] = [];
+      const to = store.relay.join({
+        message: (_id, message) => void received.push(message),
+        event() {},
+      });
+      const from = store.relay.join({ message() {}, event() {} });
+      await Promise.all([to.ready, from.ready]);
+      expect(await from.send(to.id, session.id, { after: "close" })).toBe(true);
+      expect(received).toEqual([{ after: "close" }]);
+      await Promise.all([to.leave(), from.leave()]);
       expect(await errorOf(await postRequest(http.url, session, "tools/list"))).toEqual({
         status: 503,
         code: -32000,
@@ -105,6 +119,7 @@ describe("close()", () => {
     } finally {
       await http.close();
       await sessions.close();
+      await store.close();
     }
   });
 

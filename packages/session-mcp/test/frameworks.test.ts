@@ -14,6 +14,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A handler on its own manager over `store`, which the caller made and so closes. */
 function handlerOn(store: MemorySessionStore): McpSessionHandler {
   const sessions = new SessionManager({ store, logger: silentSendLog });
   const mcp = createMcpSessionHandler({
@@ -82,6 +83,7 @@ async function exercise(ports: number[]): Promise<void> {
 describe("frameworks", () => {
   it("serves MCP from an Express route with express.json()", async () => {
     const store = new MemorySessionStore();
+    cleanups.push(() => store.close());
     const port = await startExpress(handlerOn(store));
     await exercise([port]);
     expect(await store.count(Date.now())).toBe(0);
@@ -89,6 +91,7 @@ describe("frameworks", () => {
 
   it("serves MCP from a Fastify route with reply.hijack()", async () => {
     const store = new MemorySessionStore();
+    cleanups.push(() => store.close());
     const port = await startFastify(handlerOn(store));
     await exercise([port]);
     expect(await store.count(Date.now())).toBe(0);
@@ -96,6 +99,7 @@ describe("frameworks", () => {
 
   it("serves one session from Express and Fastify instances in turn", async () => {
     const store = new MemorySessionStore();
+    cleanups.push(() => store.close());
     const ports = [await startExpress(handlerOn(store)), await startFastify(handlerOn(store))];
     await exercise(ports);
     expect(await store.count(Date.now())).toBe(0);

@@ -9,9 +9,11 @@ import { POST_HEADERS, readUntil } from "./support/http.js";
 
 let redis: RedisTestServer | undefined;
 let fleet: HandlerFleet | undefined;
+let store: RedisSessionStore | undefined;
 let admin: Redis | undefined;
 afterEach(async () => {
   await fleet?.close();
+  await store?.close();
   admin?.disconnect();
   await redis?.stop();
 });
@@ -105,7 +107,7 @@ it(`leaves no session, event log or stream hold in Redis once ${SESSIONS} busy s
   redis = await startRedis();
   admin = new Redis(redis.url);
   const prefix = `leaks-${process.pid}`;
-  const store = new RedisSessionStore({ url: redis.url, prefix, logger: silentSendLog });
+  store = new RedisSessionStore({ url: redis.url, prefix, logger: silentSendLog });
   await store.ready();
   // Real time plus an offset: the store derives each key's PEXPIREAT from this clock's deadlines.
   let offset = 0;

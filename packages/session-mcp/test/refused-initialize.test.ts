@@ -39,6 +39,7 @@ it(`keeps nothing of ${REFUSED} initializes refused while Redis was frozen`, asy
     commandTimeoutMs: 300,
     logger: silentSendLog,
   });
+  cleanups.push(() => store.close());
   const sessions = new SessionManager({ store, maxSessions: MAX_SESSIONS, logger: silentSendLog });
   cleanups.push(() => sessions.close());
   await store.ready();

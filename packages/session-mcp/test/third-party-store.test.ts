@@ -20,7 +20,9 @@ afterEach(async () => {
 });
 
 it("serves MCP through session-mcp with no relay of its own, GET-stream notifications included", async () => {
-  const sessions = new SessionManager({ store: new MapSessionStore(), logger: silentSendLog });
+  const store = new MapSessionStore();
+  cleanups.push(() => store.close());
+  const sessions = new SessionManager({ store, logger: silentSendLog });
   cleanups.push(() => sessions.close());
   const handler = createMcpSessionHandler({
     sessions,
@@ -53,6 +55,7 @@ it("serves MCP through session-mcp with no relay of its own, GET-stream notifica
 
 it("refuses a store shared between processes with no shared relay", () => {
   const store = Object.assign(new MapSessionStore(), { shared: true });
+  cleanups.push(() => store.close());
   const sessions = new SessionManager({ store, enabled: false, logger: silentSendLog });
   cleanups.push(() => sessions.close());
   expect(() =>
@@ -64,6 +67,7 @@ it("refuses a store shared between processes with no shared relay", () => {
 
 it("refuses an in-process relay next to a shared store, and a relay that is not one", () => {
   const store = Object.assign(new MapSessionStore(), { shared: true });
+  cleanups.push(() => store.close());
   const sessions = new SessionManager({ store, enabled: false, logger: silentSendLog });
   cleanups.push(() => sessions.close());
   const inProcess = new MemorySessionStore().relay;

@@ -1,8 +1,9 @@
 import { SessionManager } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 
+const store = new MemorySessionStore();
 const sessions = new SessionManager({
-  store: new MemorySessionStore(),
+  store,
   ttl: 30 * 60_000, // idle timeout: 30 minutes
   maxSessions: 10_000,
 });
@@ -16,3 +17,4 @@ console.log(mine?.metadata, theirs); // { plan: 'pro' } undefined
 
 await sessions.cleanup(session.id); // "session … ended: destroyed"
 await sessions.close();
+await store.close(); // what you pass in, you close

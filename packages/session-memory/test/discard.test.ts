@@ -2,9 +2,12 @@ import { type LogEntry, SessionManager } from "@mcp-sessions/session-core";
 import { afterEach, expect, it } from "vitest";
 import { MemorySessionStore } from "../src/index.js";
 
-const open: SessionManager[] = [];
+const open: Array<{ manager: SessionManager; store: MemorySessionStore }> = [];
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((manager) => manager.close()));
+  for (const { manager, store } of open.splice(0)) {
+    await manager.close();
+    await store.close();
+  }
 });
 
 function setup() {
@@ -18,7 +21,7 @@ function setup() {
     clock: { now: () => now },
     logger: (entry) => void logs.push(entry),
   });
-  open.push(manager);
+  open.push({ manager, store });
   const events: string[] = [];
   manager.on("destroyed", ({ id }) => void events.push(`destroyed ${id}`));
   manager.on("expired", ({ id }) => void events.push(`expired ${id}`));

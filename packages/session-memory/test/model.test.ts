@@ -356,6 +356,7 @@ describe("SessionManager over MemorySessionStore, against a model", () => {
           } finally {
             // close() waits for handlers and listeners still running.
             await real.manager.close();
+            await real.store.close();
           }
           // The handler ran exactly once per expiry the model saw, and never for a cleaned-up id.
           expect(real.handled).toEqual(model.expiries);

@@ -64,14 +64,12 @@ describe("MemorySessionStore options", () => {
 
   it("gives the manager on it the same object, which then receives its warnings", async () => {
     const seed = new SeedLogger();
-    const sessions = new SessionManager({
-      store: new MemorySessionStore({ logger: seed }),
-      logger: seed,
-      enabled: false,
-    });
+    const store = new MemorySessionStore({ logger: seed });
+    const sessions = new SessionManager({ store, logger: seed, enabled: false });
     const session = await sessions.create({}, { owner: "user-42" });
     await expect(sessions.touch(session.id, { owner: "user-7" })).resolves.toBeUndefined();
     await sessions.close();
+    await store.close();
     expect(seed.entries).toEqual([
       {
         level: "warning",

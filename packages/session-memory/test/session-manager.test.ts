@@ -20,10 +20,12 @@ const MAX_LIFETIME = 5_000;
 const SECRET = "s3cr3t-metadata-value";
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const open: SessionManager[] = [];
+const open: Array<{ manager: SessionManager; store: MemorySessionStore }> = [];
 
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((manager) => manager.close()));
+  const closing = open.splice(0);
+  await Promise.all(closing.map(({ manager }) => manager.close()));
+  await Promise.all(closing.map(({ store }) => store.close()));
 });
 
 interface Harness {
@@ -58,7 +60,7 @@ function setup(overrides: Partial<SessionManagerOptions> = {}): Harness {
     maxLifetime: MAX_LIFETIME,
     ...overrides,
   });
-  open.push(manager);
+  open.push({ manager, store });
   const events: Harness["events"] = [];
   for (const name of ["created", "expired", "destroyed", "ended"] as const) {
     manager.on(name, (payload: SessionManagerEvents[typeof name]) => {
@@ -704,15 +706,20 @@ describe("list, count and clearAll", () => {
 });
 
 describe("close", () => {
-  it("is idempotent and closes the store", async () => {
+  it("is idempotent and leaves the store to whoever made it", async () => {
     const h = setup();
-    await h.manager.create();
+    const kept = await h.manager.create();
     const first = h.manager.close();
     const second = h.manager.close();
     await expect(first).resolves.toBeUndefined();
     await expect(second).resolves.toBeUndefined();
     await expect(h.manager.close()).resolves.toBeUndefined();
-    expect(await rejectionOf(h.store.count(h.clock.now()))).toMatchObject({ code: "STORE_CLOSED" });
+    expect(await rejectionOf(h.manager.get(kept.id))).toMatchObject({ code: "STORE_CLOSED" });
+
+    // Another manager on the same store goes on serving the session.
+    const next = new SessionManager({ store: h.store, clock: h.clock, enabled: false, ttl: TTL });
+    open.push({ manager: next, store: h.store });
+    expect((await next.get(kept.id))?.id).toBe(kept.id);
   });
 
   it("waits for a running expiration handler", async () => {
@@ -798,9 +805,8 @@ describe("close", () => {
     await h.manager.create();
     await h.manager.close();
     h.events.length = 0;
-    expect(await rejectionOf(store.sweep(h.clock.now() + TTL))).toMatchObject({
-      code: "STORE_CLOSED",
-    });
+    // The store stays open, and whoever sweeps it now claims the session: not this manager.
+    expect((await store.sweep(h.clock.now() + TTL)).claimed).toBe(1);
     expect(h.handled).toEqual([]);
     expect(h.events).toEqual([]);
   });
@@ -853,13 +859,14 @@ describe("timers", () => {
     const timers = trackTimers();
     try {
       const logs: LogEntry[] = [];
+      const store = new MemorySessionStore();
       const manager = new SessionManager({
-        store: new MemorySessionStore(),
+        store,
         ttl: 50,
         cleanupInterval: 20,
         logger: (entry) => void logs.push(entry),
       });
-      open.push(manager);
+      open.push({ manager, store });
       const handled: string[] = [];
       manager.setExpirationHandler((id) => {
         handled.push(id);
@@ -883,11 +890,9 @@ describe("timers", () => {
   it("stopTTLCleanup clears the timer, and startTTLCleanup arms one again", async () => {
     const timers = trackTimers();
     try {
-      const manager = new SessionManager({
-        store: new MemorySessionStore(),
-        cleanupInterval: 60_000,
-      });
-      open.push(manager);
+      const store = new MemorySessionStore();
+      const manager = new SessionManager({ store, cleanupInterval: 60_000 });
+      open.push({ manager, store });
       await manager.create();
       expect(timers.pendingCoreTimers().length).toBeGreaterThan(0);
       manager.stopTTLCleanup();

@@ -89,18 +89,21 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-const open: SessionManager[] = [];
+const open: Array<{ manager: SessionManager; store: SessionStore }> = [];
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 1_700_000_000_000 });
 });
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((manager) => manager.close()));
+  for (const { manager, store } of open.splice(0)) {
+    await manager.close();
+    await store.close();
+  }
   vi.useRealTimers();
 });
 
 function manage(store: SessionStore, options: { ttl: number; cleanupInterval: number }) {
   const manager = new SessionManager({ store, ...options });
-  open.push(manager);
+  open.push({ manager, store });
   return manager;
 }
 
@@ -153,13 +156,14 @@ describe("sweepNow", () => {
   it("claims what is due on the injected clock at once and resolves after its handlers ran", async () => {
     vi.useRealTimers();
     let now = 1_700_000_000_000;
+    const store = new MemorySessionStore();
     const manager = new SessionManager({
-      store: new MemorySessionStore(),
+      store,
       ttl: 30 * MINUTE,
       enabled: false,
       clock: { now: () => now },
     });
-    open.push(manager);
+    open.push({ manager, store });
     const handled: string[] = [];
     manager.setExpirationHandler(async (id) => {
       await Promise.resolve();

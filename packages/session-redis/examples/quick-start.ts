@@ -16,4 +16,5 @@ const found = await sessions.get(session.id, { owner: "user-42" });
 console.log(found?.metadata); // { plan: 'pro' }, on any instance sharing this Redis and prefix
 
 await sessions.cleanup(session.id); // "session … ended: destroyed", on every instance
-await sessions.close(); // closes the store and the connections it made
+await sessions.close();
+await store.close(); // what you pass in, you close: this store closes the connections it made

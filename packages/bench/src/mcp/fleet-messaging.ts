@@ -248,10 +248,11 @@ export const mcpFleetMessaging: BenchmarkGroup = {
       try {
         // Manager defaults (sweeper on, 30-minute TTL), as a server would run.
         const memoryStore = new MemorySessionStore();
+        closers.push(() => memoryStore.close());
         const memory = new SessionManager({ store: memoryStore });
         closers.push(() => memory.close());
         const memoryUrl = await serve(memory, memoryStore.relay);
-        // withRedis closes these managers and clients after the handlers are closed.
+        // withRedis closes these managers, stores and clients after the handlers are closed.
         const single = await redis.manager(redis.connect(), { enabled: true });
         const singleUrl = await serve(single.manager, single.store.relay);
         const fleetUrls: URL[] = [];

@@ -160,6 +160,7 @@ export const mcpThroughput: BenchmarkGroup = {
       try {
         // Manager defaults on both ours (sweeper on, 30-minute TTL), as a server would run.
         const memoryStore = new MemorySessionStore();
+        closers.push(() => memoryStore.close());
         const memory = new SessionManager({ store: memoryStore });
         closers.push(() => memory.close());
         const ours = await serve(
@@ -170,7 +171,7 @@ export const mcpThroughput: BenchmarkGroup = {
           }),
         );
 
-        // withRedis closes these managers and clients after the handlers are closed. The
+        // withRedis closes these managers, stores and clients after the handlers are closed. The
         // resumable fleet has a prefix of its own, as another deployment would.
         const startFleet = async (resumable: boolean, prefix: string) => {
           const instances = [];

@@ -155,13 +155,14 @@ async function measure(
   client: Redis,
   configuration: Configuration,
 ): Promise<Lateness> {
-  const { manager, store } = await redis.manager(
+  const opened = await redis.manager(
     client,
     configuration === "full-design"
       ? { enabled: true, ttl: SHORT_TTL_MS, cleanupInterval: CLEANUP_INTERVAL_MS }
       : { enabled: false, ttl: SHORT_TTL_MS },
     { keyspaceEvents: "configure" },
   );
+  const { manager, store } = opened;
   const recorder = new LatenessRecorder();
   manager.setExpirationHandler((id) => recorder.expired(id));
   try {
@@ -187,7 +188,7 @@ async function measure(
     }
     return lateness;
   } finally {
-    await manager.close();
+    await opened.close();
   }
 }
 
@@ -203,7 +204,7 @@ export const redisExpiryLateness: BenchmarkGroup = {
         POPULATE_CONCURRENCY,
         async () => (await longLived.manager.create(INITIALIZE_PARAMS)).id,
       );
-      await longLived.manager.close();
+      await longLived.close();
 
       const label = `${shortCount(LONG_LIVED)} live + ${shortCount(EXPIRING)} expiring`;
       const ours = await repeat(`keyspace events + sweeper @ ${label}`, FULL_DESIGN_REPEAT, () =>

@@ -65,16 +65,18 @@ export function rawKey(): string {
 export interface RedisManager {
   readonly manager: SessionManager;
   readonly store: RedisSessionStore;
+  /** Closes the manager, then its store (which unsubscribes); the client stays open. */
+  close(): Promise<void>;
 }
 
 /** A spawned server, and what a group opened on it; everything is closed by {@link withRedis}. */
 export interface BenchRedis {
   readonly server: SpawnedRedis;
-  /** A new client of its own; `withRedis` quits it after the group's managers are closed. */
+  /** A new client of its own; `withRedis` quits it after the group's managers and stores are closed. */
   connect(): Redis;
   /**
    * A manager (sweep timer off unless asked) on a `RedisSessionStore` over `client`, with
-   * subscriptions live. Closed by `withRedis` if the group has not closed it itself.
+   * subscriptions live. Both are closed by `withRedis` if the group has not closed them itself.
    */
   manager(
     client: Redis,
@@ -84,14 +86,14 @@ export interface BenchRedis {
 }
 
 /**
- * Spawns a `redis-server` for one group, runs `use`, then closes every manager and client the
- * group made and stops the server, whether `use` resolved or threw.
+ * Spawns a `redis-server` for one group, runs `use`, then closes every manager, store and client
+ * the group made and stops the server, whether `use` resolved or threw.
  */
 export async function withRedis<T>(use: (redis: BenchRedis) => Promise<T>): Promise<T> {
   const server = await spawnRedisServer();
   progress(`  redis-server spawned on ${server.host}:${server.port}`);
   const clients: Redis[] = [];
-  const managers: SessionManager[] = [];
+  const opened: RedisManager[] = [];
   const redis: BenchRedis = {
     server,
     connect() {
@@ -106,15 +108,23 @@ export async function withRedis<T>(use: (redis: BenchRedis) => Promise<T>): Prom
     async manager(client, options = {}, storeOptions = {}) {
       const store = new RedisSessionStore({ prefix: STORE_PREFIX, ...storeOptions, client });
       const manager = new SessionManager({ enabled: false, ...options, store });
-      managers.push(manager);
+      const managed: RedisManager = {
+        manager,
+        store,
+        async close() {
+          await manager.close();
+          await store.close();
+        },
+      };
+      opened.push(managed);
       await store.ready();
-      return { manager, store };
+      return managed;
     },
   };
   try {
     return await use(redis);
   } finally {
-    await Promise.allSettled(managers.map((manager) => manager.close()));
+    await Promise.allSettled(opened.map((managed) => managed.close()));
     await Promise.allSettled(clients.map((client) => client.quit()));
     await server.stop();
   }

@@ -128,7 +128,7 @@ async function measureOurs(
     });
     return await recorder.settle("ours");
   } finally {
-    await Promise.all(fleet.map(({ manager }) => manager.close()));
+    await Promise.all(fleet.map((instance) => instance.close()));
   }
 }
 

@@ -42,7 +42,10 @@ export interface HandlerFleetOptions {
   readonly manager?: Omit<SessionManagerOptions, "store">;
   /** Handler options of every instance; a function gets every instance's URL first. */
   readonly handler?: HandlerOptions | ((urls: readonly URL[]) => HandlerOptions);
-  /** The one store every instance shares, with the relay made for it. @default a new MemorySessionStore */
+  /**
+   * The one store every instance shares, with the relay made for it; the caller closes it.
+   * @default a new MemorySessionStore, closed by the fleet's `close()`
+   */
   readonly store?: SessionStore & { readonly relay: SessionRelay };
   /**
    * Runs at the start of every `createServer` call, before the server is built: throw to make
@@ -64,6 +67,7 @@ export interface HandlerFleet {
   readonly a: Instance;
   readonly b: Instance;
   readonly rendezvous: Rendezvous;
+  /** Closes every handler and its HTTP server, then every manager, then a store it made. */
   close(): Promise<void>;
 }
 
@@ -130,6 +134,7 @@ export async function startHandlerFleet(options: HandlerFleetOptions = {}): Prom
         await instance.http.close();
       }
       for (const instance of instances) await instance.sessions.close();
+      if (options.store === undefined) await store.close();
     },
   };
 }

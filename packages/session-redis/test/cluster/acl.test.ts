@@ -59,6 +59,7 @@ describe("the README's ACL rule on a Cluster", () => {
       clients.push(client);
       cleanups.push(
         () => client.quit(),
+        () => store.close(),
         () => sessions.close(),
       );
       return { store, sessions };

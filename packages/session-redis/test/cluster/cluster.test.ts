@@ -27,11 +27,13 @@ const HOUR = 3_600_000;
 const server = await startRedisCluster({ masters: 3 });
 /** For the tests' own reads (SCAN, KEYSLOT, CLUSTER SLOTS); stores get clients of their own. */
 const admin = connect();
-const opened: { close(): Promise<void> }[] = [];
+const openManagers: SessionManager[] = [];
+const openStores: RedisSessionStore[] = [];
 const clients: Cluster[] = [];
 
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((closable) => closable.close()));
+  await Promise.all(openManagers.splice(0).map((manager) => manager.close()));
+  await Promise.all(openStores.splice(0).map((store) => store.close()));
   await Promise.all(clients.splice(0).map((client) => client.quit()));
 });
 afterAll(async () => {
@@ -53,7 +55,9 @@ function connect(
 /** A store on a Cluster client of its own; the test's afterEach closes both. */
 function openStore(prefix: string, client = connect()): RedisSessionStore {
   clients.push(client);
-  return new RedisSessionStore({ client, prefix, logger: silentSendLog });
+  const store = new RedisSessionStore({ client, prefix, logger: silentSendLog });
+  openStores.push(store);
+  return store;
 }
 
 function manage(
@@ -61,7 +65,7 @@ function manage(
   options: Omit<SessionManagerOptions, "store"> = {},
 ): SessionManager {
   const manager = new SessionManager({ store, enabled: false, logger: silentSendLog, ...options });
-  opened.push(manager);
+  openManagers.push(manager);
   return manager;
 }
 

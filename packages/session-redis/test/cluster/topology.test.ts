@@ -213,6 +213,7 @@ it("subscribes to a master that joins after start-up, hears its expiries, moves 
     );
   } finally {
     await sessions.close();
+    await store.close();
     await client.quit();
   }
   expect(handled).toHaveLength(3);

@@ -30,6 +30,7 @@ function instance(server: SpawnedRedis, prefix: string) {
   sessions.setExpirationHandler((id) => void expired.push(id));
   cleanups.push(
     async () => client.disconnect(),
+    () => store.close(),
     () => sessions.close(),
   );
   return { store, sessions, expired };

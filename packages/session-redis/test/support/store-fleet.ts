@@ -126,10 +126,11 @@ export class StoreFleet {
     return this.instances.reduce((sum, instance) => sum + instance.handled.length, 0);
   }
 
-  /** Closes every manager (and so its store), then the clients the fleet made. */
+  /** Closes every manager, then its store, then the clients the fleet made. */
   async close(): Promise<void> {
     const instances = this.instances.splice(0);
     await Promise.all(instances.map((instance) => instance.sessions.close()));
+    await Promise.all(instances.map((instance) => instance.store.close()));
     for (const { client } of instances) {
       if (client !== undefined) client.disconnect();
     }
