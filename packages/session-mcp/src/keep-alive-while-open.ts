@@ -11,7 +11,7 @@ const LOGGER = "session-mcp/handler";
 export function keepAliveWhileOpen(
   context: HandlerContext,
   session: SessionRecord,
-  written: Promise<void>,
+  closed: Promise<void>,
 ): void {
   const { sessions, logger } = context.options;
   const owner = session.owner === undefined ? {} : { owner: session.owner };
@@ -36,7 +36,7 @@ export function keepAliveWhileOpen(
     }, interval);
   };
   arm();
-  void written.finally(() => {
+  void closed.finally(() => {
     open = false;
     clearTimeout(timer);
   });

@@ -8,25 +8,49 @@ import { errorResponse, refusalFor } from "./json-rpc-errors.js";
 import { keepAliveWhileOpen } from "./keep-alive-while-open.js";
 import { LocalReconciler } from "./local-reconciler.js";
 import { LocalSessions } from "./local-sessions.js";
-import { writeWebResponse } from "./node-http.js";
+import { toWebRequest, writeWebResponse } from "./node-http.js";
 import { type McpSessionHandlerOptions, resolveOptions } from "./options.js";
-import { type Outcome, route } from "./route.js";
+import { readNodeBody, readWebBody } from "./request-body.js";
+import { isServedMethod, type Outcome, type RouteInput, route } from "./route.js";
+import { isEventStream, watchBody } from "./watch-body.js";
 
 const LOGGER = "session-mcp/handler";
 
+/** Per-request options of `fetch`. */
+export interface McpFetchOptions {
+  /**
+   * The authenticated user, when your own middleware authenticated the request: the session is
+   * bound to it, and `authenticate` is not called. Given as `undefined` (the middleware found
+   * nobody), the request is refused with 401.
+   * @default the result of `authenticate`, or no owner binding without it
+   */
+  readonly owner?: string | undefined;
+  /** The body, when a framework already parsed it; otherwise the handler reads `request.body`. */
+  readonly parsedBody?: unknown;
+}
+
 /**
- * A `node:http` request handler for MCP over Streamable HTTP, with sessions kept in a
- * `SessionManager`. Call it from `http.createServer`, an Express route or a Fastify route.
+ * MCP over Streamable HTTP, with sessions kept in a `SessionManager`. `fetch` is the handler;
+ * called as a function, it is the same handler for `node:http`, Express and Fastify.
  */
 export interface McpSessionHandler {
+  /** Serves a Node request: `http.createServer(mcp)`, or from an Express or Fastify route. */
   (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void>;
+  /**
+   * Answers a web `Request`: from Hono, a Worker-style `fetch` server or a composition in front
+   * of another handler. A client that goes away aborts `request.signal`.
+   */
+  fetch(request: Request, options?: McpFetchOptions): Promise<Response>;
   /**
    * Resolves once other instances can reach this one: replies and stream events routed here
    * arrive. Await it before announcing the instance to a load balancer. Never rejects; while the
    * store's backend is down at start-up it waits for it.
    */
   ready(): Promise<void>;
-  /** Closes every local transport and server and stops listening for `ended`. Idempotent. */
+  /**
+   * Closes every local transport and server and stops listening for `ended`; later requests get
+   * 503. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -63,7 +87,7 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
   });
   const local = new LocalSessions({ ...resolved, fleet });
   const context: HandlerContext = { options: resolved, local, fleet, inProcessRelay };
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<unknown>>();
   const stopListening = resolved.sessions.on("ended", ({ id }) => releaseSession(context, id));
   const reconciler = new LocalReconciler({
     sessions: resolved.sessions,
@@ -72,15 +96,26 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     logger: resolved.logger,
   });
   let closed: Promise<void> | undefined;
-
-  const handler = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) => {
-    const work = closed
-      ? writeWebResponse(res, errorResponse("store-unavailable"))
-      : serve(context, req, res, parsedBody);
+  const track = <T>(work: Promise<T>): Promise<T> => {
     inFlight.add(work);
     return work.finally(() => inFlight.delete(work));
   };
-  return Object.assign(handler, {
+
+  const node = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) =>
+    track(serveNode(context, () => closed !== undefined, req, res, parsedBody));
+  return Object.assign(node, {
+    fetch: (request: Request, fetchOptions: McpFetchOptions = {}): Promise<Response> => {
+      if (closed) return Promise.resolve(errorResponse("store-unavailable"));
+      const input: RouteInput = {
+        ...("owner" in fetchOptions ? { owner: { value: fetchOptions.owner } } : {}),
+        readBody: () => readWebBody(request, fetchOptions.parsedBody),
+      };
+      return track(
+        answer(context, request, input).then(
+          (response) => response ?? errorResponse("parse-error"),
+        ),
+      );
+    },
     ready: () => fleet.member.ready,
     close(): Promise<void> {
       closed ??= (async () => {
@@ -101,20 +136,19 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
 }
 
 /**
- * Answers one request and writes the answer. An SSE answer keeps its session alive while open.
+ * Answers one request, whichever face received it. `undefined`: the client went away before its
+ * body was in, and there is nobody to answer. An SSE answer keeps its session alive while its
+ * body is open, and a session whose `initialize` answer found the client gone is discarded.
  */
-async function serve(
+async function answer(
   context: HandlerContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  parsedBody: unknown,
-): Promise<void> {
+  request: Request,
+  input: RouteInput,
+): Promise<Response | undefined> {
   const { options } = context;
-  const aborted = new AbortController();
-  res.once("close", () => aborted.abort());
   let outcome: Outcome;
   try {
-    outcome = await route(context, req, parsedBody, aborted.signal);
+    outcome = await route(context, request, input);
   } catch (error) {
     outcome = { response: errorResponse(refusalFor(error)) };
     if (outcome.response.status === 500) {
@@ -127,20 +161,46 @@ async function serve(
   }
   if ("aborted" in outcome) {
     logClientGone(options.logger, "before its body arrived", outcome.aborted);
-    return;
+    return undefined;
   }
   const { response, session } = outcome;
-  if (res.destroyed) {
-    // Nothing is written then: `writeWebResponse` cancels the body, which releases an SDK stream
+  if (request.signal.aborted) {
+    // Nothing reaches the client then; the face cancels the body, which releases an SDK stream
     // (sdk-assumptions: ONE_STANDALONE_STREAM).
     logClientGone(options.logger, "before its response");
     if (session && outcome.created) await discardSession(context, session);
   }
-  const written = writeWebResponse(res, response);
-  if (session && response.headers.get("content-type")?.startsWith("text/event-stream")) {
-    keepAliveWhileOpen(context, session, written);
+  if (!session || response.body === null || !isEventStream(response)) return response;
+  const { body, settled } = watchBody(response.body);
+  keepAliveWhileOpen(context, session, settled);
+  const { status, headers } = response;
+  return new Response(body, { status, headers });
+}
+
+/** The Node face: the request becomes a body-less web `Request`, and the answer is written back. */
+async function serveNode(
+  context: HandlerContext,
+  isClosed: () => boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+  parsedBody: unknown,
+): Promise<void> {
+  // `new Request` refuses some methods (CONNECT, TRACE), so they are answered before it.
+  if (isClosed() || !isServedMethod(req.method)) {
+    await writeWebResponse(
+      res,
+      errorResponse(isClosed() ? "store-unavailable" : "method-not-allowed"),
+    );
+    return;
   }
-  await written;
+  const gone = new AbortController();
+  res.once("close", () => gone.abort());
+  const request = toWebRequest(req, gone.signal);
+  const response = await answer(context, request, {
+    readBody: () => readNodeBody(req, parsedBody),
+    node: req,
+  });
+  if (response) await writeWebResponse(res, response);
 }
 
 /**

@@ -1,41 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MAX_BODY_BYTES } from "./sdk-assumptions.js";
-
-/** The body of a request, read once: parsed JSON, raw text, or nothing (GET, DELETE). */
-export type RequestBody =
-  | { readonly kind: "none" }
-  | { readonly kind: "json"; readonly value: unknown }
-  | { readonly kind: "invalid" }
-  | { readonly kind: "too-large" }
-  /** The connection failed before the body was in: the client aborted or the network did. */
-  | { readonly kind: "aborted"; readonly error: unknown };
-
-/**
- * Reads and parses a POST body, unless a framework already parsed it (`parsedBody`). Other
- * methods have none.
- */
-export async function readBody(req: IncomingMessage, parsedBody: unknown): Promise<RequestBody> {
-  if (req.method !== "POST") return { kind: "none" };
-  if (parsedBody !== undefined) return { kind: "json", value: parsedBody };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) return { kind: "too-large" };
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
-    // A request stream fails only when its connection does (ECONNRESET "aborted" when the
-    // client hangs up mid-body): the client's doing, not the server's.
-    return { kind: "aborted", error };
-  }
-  try {
-    return { kind: "json", value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
-  } catch {
-    return { kind: "invalid" };
-  }
-}
 
 /** A web `Request` with the Node request's method, URL and headers; the body travels parsed. */
 export function toWebRequest(req: IncomingMessage, signal: AbortSignal): Request {

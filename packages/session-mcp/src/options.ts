@@ -36,9 +36,15 @@ export interface McpSessionHandlerOptions {
    * Returns the authenticated user of a request, from your own authentication (a verified bearer
    * token, a session cookie, mTLS). The session is bound to it: another user presenting the same
    * session id gets 404. Returning `undefined` refuses the request with 401. A throw is a 500.
+   * It gets the web `Request`, and `node`, the Node request, when the handler was called as a
+   * Node handler (where middleware left what it verified, such as `req.auth`). Not called for a
+   * `fetch` given an `owner`.
    * @default no owner binding
    */
-  authenticate?: (req: IncomingMessage) => string | undefined | Promise<string | undefined>;
+  authenticate?: (
+    request: Request,
+    node?: IncomingMessage,
+  ) => string | undefined | Promise<string | undefined>;
   /**
    * Passed to each `WebStandardStreamableHTTPServerTransport` (`enableJsonResponse`,
    * `allowedHosts`, `allowedOrigins`, `enableDnsRebindingProtection`, `retryInterval`,

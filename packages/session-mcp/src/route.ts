@@ -4,8 +4,8 @@ import type { Fleet } from "./fleet.js";
 import { discardSession, endSession, type HandlerContext } from "./handler-context.js";
 import { initializeParamsOf } from "./initialize-params.js";
 import { errorResponse, type Refusal } from "./json-rpc-errors.js";
-import { type RequestBody, readBody, toWebRequest } from "./node-http.js";
 import type { ResolvedMcpSessionHandlerOptions } from "./options.js";
+import type { BodyReader, RequestBody } from "./request-body.js";
 import { bodyRefusal } from "./request-limits.js";
 import { acceptsEventStream, sseHeaders } from "./sdk-assumptions.js";
 
@@ -20,13 +20,30 @@ export type Outcome =
   /** The connection failed before the body was in, with this error: there is nobody to answer. */
   | { readonly aborted: unknown };
 
+/** What the face that received a request adds to it. */
+export interface RouteInput {
+  /**
+   * The authenticated user, when the caller authenticated the request itself (`fetch`'s
+   * `owner`). Present but `undefined`: the caller found nobody, and the request is refused.
+   */
+  readonly owner?: { readonly value: string | undefined };
+  readonly readBody: BodyReader;
+  /** The Node request, when the Node face received it, for `authenticate`. */
+  readonly node?: IncomingMessage;
+}
+
 /** A request that passed every check that needs no store. */
 interface Admitted {
   readonly kind: "admitted";
-  /** From `authenticate`; `undefined` without it. */
+  /** The authenticated user; `undefined` when nobody authenticates requests. */
   readonly owner: string | undefined;
   readonly body: Extract<RequestBody, { kind: "none" | "json" }>;
   readonly request: Request;
+}
+
+/** The methods Streamable HTTP has; any other is refused before anything else is read. */
+export function isServedMethod(method: string | undefined): boolean {
+  return method === "GET" || method === "POST" || method === "DELETE";
 }
 
 /**
@@ -36,17 +53,14 @@ interface Admitted {
  */
 export async function route(
   context: HandlerContext,
-  req: IncomingMessage,
-  parsedBody: unknown,
-  signal: AbortSignal,
+  request: Request,
+  input: RouteInput,
 ): Promise<Outcome> {
-  const admitted = await admit(context.options, req, parsedBody, signal);
+  const admitted = await admit(context.options, request, input);
   if (admitted.kind !== "admitted") return admitted.outcome;
-  const sessionId = req.headers["mcp-session-id"];
-  if (sessionId === undefined) return initialize(context, admitted);
-  if (typeof sessionId !== "string" || !isValidSessionId(sessionId)) {
-    return refuse("invalid-session-id");
-  }
+  const sessionId = request.headers.get("mcp-session-id");
+  if (sessionId === null) return initialize(context, admitted);
+  if (!isValidSessionId(sessionId)) return refuse("invalid-session-id");
   const owner = ownerOption(admitted.owner);
   // One round trip: it checks existence, expiry and owner, and moves the deadline.
   const session = await context.options.sessions.touch(sessionId, owner);
@@ -61,27 +75,23 @@ export async function route(
 /** Method, authentication and body: refused here, nothing reaches the store or the fleet. */
 async function admit(
   options: ResolvedMcpSessionHandlerOptions,
-  req: IncomingMessage,
-  parsedBody: unknown,
-  signal: AbortSignal,
+  request: Request,
+  input: RouteInput,
 ): Promise<Admitted | { readonly kind: "done"; readonly outcome: Outcome }> {
   const done = (outcome: Outcome) => ({ kind: "done", outcome }) as const;
-  if (req.method !== "GET" && req.method !== "POST" && req.method !== "DELETE") {
-    return done(refuse("method-not-allowed"));
+  if (!isServedMethod(request.method)) return done(refuse("method-not-allowed"));
+  const owner = input.owner ? input.owner.value : await options.authenticate?.(request, input.node);
+  if (owner === undefined && (input.owner || options.authenticate)) {
+    return done(refuse("unauthenticated"));
   }
-  let owner: string | undefined;
-  if (options.authenticate) {
-    owner = await options.authenticate(req);
-    if (owner === undefined) return done(refuse("unauthenticated"));
-  }
-  const body = await readBody(req, parsedBody);
+  const body = await input.readBody();
   if (body.kind === "aborted") return done({ aborted: body.error });
   if (body.kind === "too-large") return done(refuse("body-too-large"));
   if (body.kind === "invalid") return done(refuse("parse-error"));
   // Before anything recursive reads the body (a copy, a serialisation) and before the store.
   const refusal = body.kind === "json" ? bodyRefusal(body.value) : undefined;
   if (refusal !== undefined) return done(refuse(refusal));
-  return { kind: "admitted", owner, body, request: toWebRequest(req, signal) };
+  return { kind: "admitted", owner, body, request };
 }
 
 /** An `initialize` without a session header: a new session, and its transport here. */

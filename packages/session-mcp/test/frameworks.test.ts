@@ -1,9 +1,11 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { SessionManager, silentSendLog } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Hono } from "hono";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMcpSessionHandler, type McpSessionHandler } from "../src/index.js";
 import { connectClient, routedFetch } from "./support/handler-fleet.js";
@@ -60,6 +62,25 @@ async function startFastify(mcp: McpSessionHandler): Promise<number> {
   return (fastify.server.address() as AddressInfo).port;
 }
 
+/** Hono on its own Node server, through the handler's web face. */
+async function startHono(mcp: McpSessionHandler): Promise<number> {
+  const app = new Hono();
+  app.all("/mcp", (c) => mcp.fetch(c.req.raw));
+  const server = await new Promise<Server>((resolve) => {
+    const listening = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+      resolve(listening as Server),
+    );
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
 async function exercise(ports: number[]): Promise<void> {
   let next = 0;
   const fetch = routedFetch(() => ports[next++ % ports.length] as number);
@@ -80,28 +101,23 @@ async function exercise(ports: number[]): Promise<void> {
   expect(new Set(fetch.sent.map(({ port }) => port))).toEqual(new Set(ports));
 }
 
+/** Every framework's handlers over one store, serving one session in turn. */
+async function serveAcross(...starts: Array<(mcp: McpSessionHandler) => Promise<number>>) {
+  const store = new MemorySessionStore();
+  cleanups.push(() => store.close());
+  const ports: number[] = [];
+  for (const start of starts) ports.push(await start(handlerOn(store)));
+  await exercise(ports);
+  expect(await store.count(Date.now())).toBe(0);
+}
+
 describe("frameworks", () => {
-  it("serves MCP from an Express route with express.json()", async () => {
-    const store = new MemorySessionStore();
-    cleanups.push(() => store.close());
-    const port = await startExpress(handlerOn(store));
-    await exercise([port]);
-    expect(await store.count(Date.now())).toBe(0);
-  });
+  it.each([
+    ["an Express route with express.json()", startExpress],
+    ["a Fastify route with reply.hijack()", startFastify],
+    ["a Hono route through fetch, on @hono/node-server", startHono],
+  ])("serves MCP from %s", (_name, start) => serveAcross(start));
 
-  it("serves MCP from a Fastify route with reply.hijack()", async () => {
-    const store = new MemorySessionStore();
-    cleanups.push(() => store.close());
-    const port = await startFastify(handlerOn(store));
-    await exercise([port]);
-    expect(await store.count(Date.now())).toBe(0);
-  });
-
-  it("serves one session from Express and Fastify instances in turn", async () => {
-    const store = new MemorySessionStore();
-    cleanups.push(() => store.close());
-    const ports = [await startExpress(handlerOn(store)), await startFastify(handlerOn(store))];
-    await exercise(ports);
-    expect(await store.count(Date.now())).toBe(0);
-  });
+  it("serves one session from Express, Fastify and Hono instances in turn", () =>
+    serveAcross(startExpress, startFastify, startHono));
 });

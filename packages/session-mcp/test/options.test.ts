@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type { LogEntry } from "@mcp-sessions/session-core";
 import { describe, expect, it } from "vitest";
 import { createMcpSessionHandler, type McpSessionHandlerOptions } from "../src/index.js";
@@ -65,10 +64,10 @@ describe("options", () => {
         this.entries.push(entry);
       }
     })();
-    const authenticate = (req: IncomingMessage) => {
-      const user = req.headers["x-user"];
+    const authenticate = (request: Request) => {
+      const user = request.headers.get("x-user");
       if (user === "crash") throw new Error("auth backend down");
-      return typeof user === "string" ? user : undefined;
+      return user ?? undefined;
     };
     const mcp = createMcpSessionHandler({ createServer, authenticate, logger: seed });
     const http = await listen(mcp);

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   alternate,
@@ -15,8 +14,8 @@ const OWNERS: Readonly<Record<string, string>> = {
 };
 
 /** Stands in for real authentication: a verified bearer token names its user. */
-function authenticate(req: IncomingMessage): string | undefined {
-  return OWNERS[req.headers.authorization ?? ""];
+function authenticate(request: Request): string | undefined {
+  return OWNERS[request.headers.get("authorization") ?? ""];
 }
 
 let fleet: HandlerFleet | undefined;
