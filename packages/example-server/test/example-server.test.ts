@@ -1,11 +1,6 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type LogEntry,
-  SessionManager,
-  StoreUnavailableError,
-  silentSendLog,
-} from "@mcp-sessions/session-core";
+import { type LogEntry, StoreUnavailableError } from "@mcp-sessions/session-core";
 import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { deferred } from "@mcp-sessions/session-testing/wait";
@@ -21,7 +16,6 @@ import { describe, expect, it } from "vitest";
 import {
   buildMcpServer,
   createJsonLineLogger,
-  createRequestListener,
   type ExampleServer,
   loadConfig,
   startExampleServer,
@@ -41,7 +35,7 @@ import { useExampleServer } from "./support/use-example-server.js";
 /** Every tool the example serves, sorted. */
 const TOOL_NAMES = ["add", "ask_model", "confirm", "countdown", "notify_later", "wait_for_cancel"];
 
-const { cleanups, start } = useExampleServer();
+const { cleanups, start, serveRoutes } = useExampleServer();
 
 async function connect(server: ExampleServer, capabilities: ClientCapabilities = {}) {
   const client = new Client({ name: "example-server-test", version: "1.0.0" }, { capabilities });
@@ -315,29 +309,8 @@ describe("/healthz", () => {
         return Promise.reject(new StoreUnavailableError("Redis failed on count: ECONNREFUSED"));
       }
     }
-    const store = new UnreachableStore();
-    const sessions = new SessionManager({ store, logger: silentSendLog });
-    const mcp = createMcpSessionHandler({ sessions, createServer: () => buildMcpServer() });
-    const http = createServer(
-      createRequestListener({
-        mcp,
-        sessions,
-        store: "redis",
-        allowedHostnames: undefined,
-        sessionsPerAddress: undefined,
-        logger: silentSendLog,
-      }),
-    );
-    cleanups.push(async () => {
-      await mcp.close();
-      await sessions.close();
-      await store.close();
-      await new Promise((resolve) => http.close(resolve));
-    });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const address = http.address();
-    if (address === null || typeof address === "string") throw new Error("no TCP address");
-    const response = await fetch(`http://127.0.0.1:${address.port}/healthz`);
+    const origin = await serveRoutes(new UnreachableStore(), { kind: "redis" });
+    const response = await fetch(`${origin}/healthz`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       status: "degraded",

@@ -1,19 +1,7 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import {
-  SessionManager,
-  type SessionStoreListener,
-  silentSendLog,
-} from "@mcp-sessions/session-core";
-import { createMcpSessionHandler } from "@mcp-sessions/session-mcp";
+import { SessionManager, type SessionStoreListener } from "@mcp-sessions/session-core";
 import { MemorySessionStore } from "@mcp-sessions/session-memory";
 import { describe, expect, it } from "vitest";
-import {
-  addressKey,
-  buildMcpServer,
-  createRequestListener,
-  SessionsPerAddress,
-} from "../src/index.js";
+import { addressKey, SessionsPerAddress } from "../src/index.js";
 import { deleteSession, health, initializeRequest } from "./support/mcp-http.js";
 import {
   FINAL_STATUS,
@@ -24,7 +12,7 @@ import {
 } from "./support/raw-http.js";
 import { useExampleServer } from "./support/use-example-server.js";
 
-const { cleanups, start } = useExampleServer();
+const { cleanups, start, serveRoutes } = useExampleServer();
 
 /** An `initialize` from `localAddress` (every 127.x address reaches loopback). */
 function initializeFrom(url: string, localAddress = "127.0.0.1"): Promise<HttpReply> {
@@ -102,35 +90,12 @@ describe("MAX_SESSIONS_PER_ADDRESS", () => {
         return super.subscribe({ expired: (id) => listener.expired(id), ended: () => {} });
       }
     }
-    const store = new DeafStore();
-    const sessions = new SessionManager({ store, logger: silentSendLog });
-    const mcp = createMcpSessionHandler({
-      sessions,
-      createServer: () => buildMcpServer(),
-      logger: silentSendLog,
+    const origin = await serveRoutes(new DeafStore(), {
+      kind: "memory",
+      sessionsPerAddress: (sessions) =>
+        new SessionsPerAddress({ sessions, limit: 1, recheckIntervalMs: 60_000 }),
     });
-    const http = createServer(
-      createRequestListener({
-        mcp,
-        sessions,
-        store: "memory",
-        allowedHostnames: undefined,
-        sessionsPerAddress: new SessionsPerAddress({
-          sessions,
-          limit: 1,
-          recheckIntervalMs: 60_000,
-        }),
-        logger: silentSendLog,
-      }),
-    );
-    cleanups.push(async () => {
-      await mcp.close();
-      await sessions.close();
-      await store.close();
-      await new Promise((resolve) => http.close(resolve));
-    });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    const url = `${origin}/mcp`;
 
     const first = sessionIdOf(await initializeFrom(url));
     expect((await deleteSession(url, first)).status).toBe(200);

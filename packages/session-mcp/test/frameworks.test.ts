@@ -31,13 +31,8 @@ function handlerOn(store: MemorySessionStore): McpSessionHandler {
   return mcp;
 }
 
-async function startExpress(mcp: McpSessionHandler): Promise<number> {
-  const app = express();
-  app.use(express.json());
-  app.all("/mcp", (req, res) => mcp(req, res, req.body));
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-  });
+/** The port of `server`, which is closed, connections and all, once the test ends. */
+function servedUntilTestEnds(server: Server): number {
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
@@ -46,6 +41,16 @@ async function startExpress(mcp: McpSessionHandler): Promise<number> {
       }),
   );
   return (server.address() as AddressInfo).port;
+}
+
+async function startExpress(mcp: McpSessionHandler): Promise<number> {
+  const app = express();
+  app.use(express.json());
+  app.all("/mcp", (req, res) => mcp(req, res, req.body));
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
+  });
+  return servedUntilTestEnds(server);
 }
 
 async function startFastify(mcp: McpSessionHandler): Promise<number> {
@@ -71,14 +76,7 @@ async function startHono(mcp: McpSessionHandler): Promise<number> {
       resolve(listening as Server),
     );
   });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  return servedUntilTestEnds(server);
 }
 
 async function exercise(ports: number[]): Promise<void> {

@@ -2,6 +2,10 @@ import { type LogEntry, SessionManager } from "@mcp-sessions/session-core";
 import { afterEach, expect, it } from "vitest";
 import { MemorySessionStore } from "../src/index.js";
 
+const MINUTE = 60_000;
+/** On the injected clock: nothing expires unless the test moves it. */
+const TTL = 30 * MINUTE;
+
 const open: Array<{ manager: SessionManager; store: MemorySessionStore }> = [];
 afterEach(async () => {
   for (const { manager, store } of open.splice(0)) {
@@ -16,7 +20,7 @@ function setup() {
   const store = new MemorySessionStore();
   const manager = new SessionManager({
     store,
-    ttl: 30 * 60_000,
+    ttl: TTL,
     enabled: false,
     clock: { now: () => now },
     logger: (entry) => void logs.push(entry),
@@ -37,7 +41,7 @@ it("removes a session no client got, with ended but no destroyed, and never its 
   await h.manager.discard(session);
   expect(await h.manager.get(session.id)).toBeUndefined();
   expect(await h.manager.getActiveSessionCount()).toBe(0);
-  h.advance(2 * 30 * 60_000);
+  h.advance(2 * TTL);
   expect(await h.manager.sweepNow()).toBe(0);
   expect(h.handled).toEqual([]);
   expect(h.events).toEqual([`ended ${session.id} destroyed`]);

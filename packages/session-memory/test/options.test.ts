@@ -16,18 +16,23 @@ function record(id: string): SessionRecord {
   return { id, createdAt: NOW, lastAccessedAt: NOW, expiresAt: NOW + 60_000 };
 }
 
+/** Ends a session while a subscriber throws on `ended`: the store logs that at error. */
+async function endUnderFailingSubscriber(store: MemorySessionStore): Promise<void> {
+  store.subscribe({
+    expired: () => {},
+    ended: () => {
+      throw new Error("subscriber failed");
+    },
+  });
+  await store.create(record("a"));
+  await store.delete("a", { now: NOW });
+}
+
 describe("MemorySessionStore options", () => {
   it("takes a logger function", async () => {
     const entries: LogEntry[] = [];
     const store = new MemorySessionStore({ logger: (entry) => void entries.push(entry) });
-    store.subscribe({
-      expired: () => {},
-      ended: () => {
-        throw new Error("subscriber failed");
-      },
-    });
-    await store.create(record("a"));
-    await store.delete("a", { now: NOW });
+    await endUnderFailingSubscriber(store);
     await store.close();
     expect(entries).toMatchObject([
       { level: "error", logger: "session-memory/store", data: { error: { name: "Error" } } },
@@ -37,14 +42,7 @@ describe("MemorySessionStore options", () => {
   it("takes the seed's logger object, for the store and its relay, with `this` intact", async () => {
     const seed = new SeedLogger();
     const store = new MemorySessionStore({ logger: seed });
-    store.subscribe({
-      expired: () => {},
-      ended: () => {
-        throw new Error("subscriber failed");
-      },
-    });
-    await store.create(record("a"));
-    await store.delete("a", { now: NOW });
+    await endUnderFailingSubscriber(store);
 
     const member = store.relay.join({
       message: () => {
