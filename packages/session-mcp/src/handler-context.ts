@@ -11,6 +11,8 @@ export interface HandlerContext {
   readonly fleet: Fleet;
   /** The handler's own relay, for a store no other process sees. */
   readonly inProcessRelay: MemoryRelay | undefined;
+  /** True once `close()` was called: every request then gets 503. */
+  readonly isClosed: () => boolean;
 }
 
 /** Releases what this instance holds for a session that ended: its transport and streams. */

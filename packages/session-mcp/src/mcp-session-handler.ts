@@ -86,7 +86,14 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     logger: resolved.logger,
   });
   const local = new LocalSessions({ ...resolved, fleet });
-  const context: HandlerContext = { options: resolved, local, fleet, inProcessRelay };
+  let closed: Promise<void> | undefined;
+  const context: HandlerContext = {
+    options: resolved,
+    local,
+    fleet,
+    inProcessRelay,
+    isClosed: () => closed !== undefined,
+  };
   const inFlight = new Set<Promise<unknown>>();
   const stopListening = resolved.sessions.on("ended", ({ id }) => releaseSession(context, id));
   const reconciler = new LocalReconciler({
@@ -95,17 +102,15 @@ export function createMcpSessionHandler(options: McpSessionHandlerOptions): McpS
     release: (id) => releaseSession(context, id),
     logger: resolved.logger,
   });
-  let closed: Promise<void> | undefined;
   const track = <T>(work: Promise<T>): Promise<T> => {
     inFlight.add(work);
     return work.finally(() => inFlight.delete(work));
   };
 
   const node = (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) =>
-    track(serveNode(context, () => closed !== undefined, req, res, parsedBody));
+    track(serveNode(context, req, res, parsedBody));
   return Object.assign(node, {
     fetch: (request: Request, fetchOptions: McpFetchOptions = {}): Promise<Response> => {
-      if (closed) return Promise.resolve(errorResponse("store-unavailable"));
       const input: RouteInput = {
         ...("owner" in fetchOptions ? { owner: { value: fetchOptions.owner } } : {}),
         readBody: () => readWebBody(request, fetchOptions.parsedBody),
@@ -146,6 +151,7 @@ async function answer(
   input: RouteInput,
 ): Promise<Response | undefined> {
   const { options } = context;
+  if (context.isClosed()) return errorResponse("store-unavailable");
   let outcome: Outcome;
   try {
     outcome = await route(context, request, input);
@@ -180,17 +186,13 @@ async function answer(
 /** The Node face: the request becomes a body-less web `Request`, and the answer is written back. */
 async function serveNode(
   context: HandlerContext,
-  isClosed: () => boolean,
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody: unknown,
 ): Promise<void> {
   // `new Request` refuses some methods (CONNECT, TRACE), so they are answered before it.
-  if (isClosed() || !isServedMethod(req.method)) {
-    await writeWebResponse(
-      res,
-      errorResponse(isClosed() ? "store-unavailable" : "method-not-allowed"),
-    );
+  if (!isServedMethod(req.method)) {
+    await writeWebResponse(res, errorResponse("method-not-allowed"));
     return;
   }
   const gone = new AbortController();

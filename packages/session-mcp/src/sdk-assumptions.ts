@@ -37,7 +37,8 @@ import type { MessageKind } from "./json-rpc.js";
  *   `JSONRPCMessageSchema` and refuses the whole body, handing none to the server, if one
  *   fails. So the fleet routes nothing of a body with such a message (`Fleet.routeFromClient`).
  * - ONE_STANDALONE_STREAM. A second GET stream on one transport gets 409; cancelling the first
- *   one's body releases it. `writeWebResponse` cancels the body when the client goes away.
+ *   one's body releases it. The Node face (`writeWebResponse`) cancels the body when the client
+ *   goes away; a `fetch` caller cancels it itself, and `watchBody` passes that on.
  * - DELETE_CLOSES. A DELETE gets 200 and closes the transport, which fires its `onclose`.
  * - ONCLOSE_CHAINED. `Protocol.connect` keeps an `onclose` set on the transport before it, and
  *   calls it before its own. `LocalSessions` sets it first to forget a closed session.
